@@ -1,0 +1,55 @@
+/**
+ * Why a saga step refused an order. Closed list: these codes appear in `failureReasons` and are a
+ * public contract (clients switch on them).
+ */
+export const FailureCodes = [
+  'USER_NOT_FOUND',
+  'USER_INACTIVE',
+  'INSUFFICIENT_STOCK',
+  'UNKNOWN_SKU',
+  'CURRENCY_MISMATCH',
+] as const;
+export type FailureCode = (typeof FailureCodes)[number];
+
+/** HTTP error codes: each maps to one status and title (see `errorCatalog`). */
+export const ErrorCodes = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'BODY_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'ROUTE_NOT_FOUND',
+  'ORDER_NOT_FOUND',
+  'PRODUCT_NOT_FOUND',
+  'USER_NOT_FOUND',
+  'DUPLICATE_EMAIL',
+  'DUPLICATE_SKU',
+  'STOCK_WOULD_GO_NEGATIVE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'INVALID_CURSOR',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+export interface ErrorDescriptor {
+  readonly status: number;
+  readonly title: string;
+}
+
+export const errorCatalog: Readonly<Record<ErrorCode, ErrorDescriptor>> = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON' },
+  BODY_TOO_LARGE: { status: 413, title: 'The request body is larger than 1 MiB' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route' },
+  ORDER_NOT_FOUND: { status: 404, title: 'No such order' },
+  PRODUCT_NOT_FOUND: { status: 404, title: 'No such product' },
+  USER_NOT_FOUND: { status: 404, title: 'No such user' },
+  DUPLICATE_EMAIL: { status: 409, title: 'A user with this email already exists' },
+  DUPLICATE_SKU: { status: 409, title: 'A product with this SKU already exists' },
+  STOCK_WOULD_GO_NEGATIVE: { status: 409, title: 'The stock change would make available stock negative' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used with a different request body' },
+  INVALID_CURSOR: { status: 400, title: 'The cursor is not valid' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready' },
+  INTERNAL_ERROR: { status: 500, title: 'Internal server error' },
+};

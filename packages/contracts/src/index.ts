@@ -1,0 +1,5 @@
+export * from './envelope.ts';
+export * from './topics.ts';
+export * from './codes.ts';
+export * from './messages.ts';
+export * from './registry.ts';

@@ -1,0 +1,107 @@
+import Type, { type Static } from 'typebox';
+import { defineMessage } from './envelope.ts';
+import { FailureCodes } from './codes.ts';
+import { Topics } from './topics.ts';
+
+export const Money = Type.Object(
+  {
+    /** Minor units (cents). */
+    amount: Type.Integer({ minimum: 0 }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  },
+  { additionalProperties: false },
+);
+export type Money = Static<typeof Money>;
+
+export const FailureReason = Type.Object({
+  code: Type.Enum(FailureCodes),
+  message: Type.String(),
+});
+export type FailureReason = Static<typeof FailureReason>;
+
+export const OrderLine = Type.Object({
+  sku: Type.String({ minLength: 1, maxLength: 64 }),
+  quantity: Type.Integer({ minimum: 1 }),
+});
+export type OrderLine = Static<typeof OrderLine>;
+
+export const OrderStatuses = ['CREATED', 'READY_FOR_DELIVERY', 'FAILED'] as const;
+export type OrderStatus = (typeof OrderStatuses)[number];
+export const FinalStatuses: readonly OrderStatus[] = ['READY_FOR_DELIVERY', 'FAILED'];
+export const OrderStatusSchema = Type.Enum(OrderStatuses);
+
+// ---- commands (orchestrator -> participants) ----
+
+/** Asks the user service whether the user may order. Replied with `UserValidated`. */
+export const ValidateUser = defineMessage('user.validate', 1, Topics.userCommands, Type.Object({ userId: Type.String() }));
+
+/** Reserve every line or none. Replied with `StockReservationResult`. */
+export const ReserveStock = defineMessage(
+  'inventory.reserve-stock',
+  1,
+  Topics.inventoryCommands,
+  Type.Object({ items: Type.Array(OrderLine, { minItems: 1 }) }),
+);
+
+/** Compensation of ReserveStock: give back whatever this order holds. Idempotent. */
+export const ReleaseStock = defineMessage('inventory.release-stock', 1, Topics.inventoryCommands, Type.Object({}));
+
+/** The order is ready: its reservation becomes committed stock. Idempotent. */
+export const CommitStock = defineMessage('inventory.commit-stock', 1, Topics.inventoryCommands, Type.Object({}));
+
+// ---- replies (participants -> orchestrator) ----
+
+export const UserValidated = defineMessage(
+  'user.validated',
+  1,
+  Topics.sagaReplies,
+  Type.Object({ ok: Type.Boolean(), reasons: Type.Array(FailureReason) }),
+);
+
+export const PricedLine = Type.Object({ sku: Type.String(), quantity: Type.Integer(), unitPrice: Money });
+export type PricedLine = Static<typeof PricedLine>;
+
+export const StockReservationResult = defineMessage(
+  'inventory.reservation-result',
+  1,
+  Topics.sagaReplies,
+  Type.Object({
+    ok: Type.Boolean(),
+    reasons: Type.Array(FailureReason),
+    /** Present when ok: the lines with the prices they were reserved at. */
+    lines: Type.Array(PricedLine),
+    total: Type.Union([Money, Type.Null()]),
+  }),
+);
+
+export const StockReleased = defineMessage('inventory.released', 1, Topics.sagaReplies, Type.Object({ released: Type.Boolean() }));
+export const StockCommitted = defineMessage('inventory.committed', 1, Topics.sagaReplies, Type.Object({ committed: Type.Boolean() }));
+
+// ---- events (order service -> anyone) ----
+
+export const OrderStatusChanged = defineMessage(
+  'order.status-changed',
+  1,
+  Topics.orderEvents,
+  Type.Object({
+    userId: Type.String(),
+    status: OrderStatusSchema,
+    previousStatus: Type.Union([OrderStatusSchema, Type.Null()]),
+    reasons: Type.Array(FailureReason),
+    total: Type.Union([Money, Type.Null()]),
+    at: Type.String({ format: 'date-time' }),
+  }),
+);
+
+export const allMessages = [
+  ValidateUser,
+  ReserveStock,
+  ReleaseStock,
+  CommitStock,
+  UserValidated,
+  StockReservationResult,
+  StockReleased,
+  StockCommitted,
+  OrderStatusChanged,
+] as const;
+

@@ -1,0 +1,44 @@
+import Type, { type Static, type TObject, type TProperties } from 'typebox';
+import { Compile } from 'typebox/compile';
+import Value from 'typebox/value';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Settings every service reads. Services extend this with their own. */
+export const BaseConfig = {
+  /** HTTP port of this service. */
+  PORT: Type.Integer({ minimum: 0, maximum: 65535 }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  /** This service's own database. Created if missing. */
+  DATABASE_URL: Type.String({ minLength: 1 }),
+  KAFKA_BROKERS: Type.String({ minLength: 1, default: '127.0.0.1:19092' }),
+  /** Prepended to every topic and consumer group, so several systems can share one broker. */
+  OMS_TOPIC_PREFIX: Type.String({ default: '' }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, default: 10 }),
+};
+
+/**
+ * Reads environment variables once, converts them to the schema's types, applies defaults, and
+ * fails with every problem at once (not one per restart).
+ */
+export function loadConfig<P extends TProperties>(properties: P, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+  const schema = Type.Object(properties);
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const withDefaults = Value.Default(schema, Value.Convert(schema, raw));
+  const validator = Compile(schema);
+  if (!validator.Check(withDefaults)) {
+    const problems = validator.Errors(withDefaults).map((e) => {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties;
+      return missing ? `${missing.join(', ')} must be set` : `${e.instancePath.slice(1)} ${e.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return withDefaults;
+}

@@ -1,0 +1,3 @@
+export * from './ports.ts';
+export * from './kafka.ts';
+export * from './postgres.ts';

@@ -1,0 +1,259 @@
+import { Consumer, MessagesStreamModes, MessagesStreamFallbackModes, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
+import type { Kysely, Transaction } from 'kysely';
+import type { Static, TSchema } from 'typebox';
+import { decodeMessage, dlqTopic, UnreadableMessageError, type MessageDefinition } from '@oms/contracts';
+import { isTransient } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { claimMessages } from './inbox.ts';
+import { buildMessage, enqueue, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
+
+export type DecodedMessage = ReturnType<typeof decodeMessage>;
+type KafkaMessage = Message<string, string, string, string>;
+
+export interface HandlerContext<DB> {
+  /** The transaction that also records the inbox entry and the outbox rows. */
+  readonly trx: Transaction<DB>;
+  readonly message: DecodedMessage;
+  /** Queues a message in the outbox of this transaction; caused by the message being handled. */
+  send<D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>, origin?: Partial<MessageOrigin>): void;
+  /** Runs `fn` once the transaction has committed (e.g. to update a cache); never after a rollback. */
+  afterCommit(fn: () => void): void;
+}
+
+export type MessageHandler<DB> = (ctx: HandlerContext<DB>) => Promise<void>;
+
+export interface ConsumerOptions<DB> {
+  db: Kysely<DB>;
+  brokers: string[];
+  /** Unprefixed group id, e.g. `inventory`. */
+  groupId: string;
+  /** Unprefixed topic names. */
+  topics: readonly string[];
+  topicPrefix: string;
+  handler: MessageHandler<DB>;
+  logger: Logger;
+  /** Messages applied in one database transaction at most. */
+  maxBatch?: number;
+  /** Attempts for a message whose handler keeps failing (not transiently) before it is dead-lettered. */
+  maxAttempts?: number;
+  /** Called after each processed batch (tests, metrics). */
+  onBatch?: (size: number) => void;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+  isConnected(): boolean;
+}
+
+function withPrefix(prefix: string, name: string) {
+  return prefix ? `${prefix}.${name}` : name;
+}
+
+/**
+ * Consumes topics with a group, applying each poll's messages in one transaction together with
+ * their inbox entries and outbox rows, then commits the offsets. Unreadable messages and messages
+ * whose handler fails for good go to `<topic>.dlq` with the reason; the partition keeps moving.
+ * Transient failures (database or broker down) are retried with backoff, never dropped.
+ */
+export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<RunningConsumer> {
+  const { logger, topicPrefix } = opts;
+  const maxBatch = opts.maxBatch ?? 200;
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const groupId = withPrefix(topicPrefix, opts.groupId);
+  const consumer = new Consumer({
+    groupId,
+    clientId: `${groupId}-${process.pid}`,
+    bootstrapBrokers: opts.brokers,
+    deserializers: stringDeserializers,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 15_000,
+    maxWaitTime: 500,
+  });
+  const dlqProducer = new Producer({ clientId: `${groupId}-dlq-${process.pid}`, bootstrapBrokers: opts.brokers, serializers: stringSerializers, idempotent: true, acks: -1 });
+  const stream = await consumer.consume({
+    topics: opts.topics.map((t) => withPrefix(topicPrefix, t)),
+    mode: MessagesStreamModes.COMMITTED,
+    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+    autocommit: false,
+  });
+
+  const queue: KafkaMessage[] = [];
+  let running = true;
+  let wake: (() => void) | undefined;
+  const highWater = maxBatch * 4;
+  stream.on('data', (m: KafkaMessage) => {
+    queue.push(m);
+    if (queue.length >= highWater) stream.pause();
+    wake?.();
+  });
+  stream.on('error', (error: Error) => logger.error({ err: error }, 'kafka consumer stream error'));
+
+  const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  async function deadLetter(m: KafkaMessage, reason: string): Promise<void> {
+    logger.warn({ topic: m.topic, partition: m.partition, offset: String(m.offset), reason }, 'message dead-lettered');
+    await retryTransient(() =>
+      dlqProducer.send({
+        messages: [
+          {
+            topic: dlqTopic(m.topic),
+            key: m.key ?? undefined,
+            value: m.value ?? '',
+            headers: {
+              'x-dlq-reason': reason.slice(0, 1_000),
+              'x-original-topic': m.topic,
+              'x-original-partition': String(m.partition),
+              'x-original-offset': String(m.offset),
+              'x-consumer-group': groupId,
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+    let backoff = 100;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!running) throw error;
+        logger.warn({ err: error }, 'transient failure; retrying');
+        await pause(backoff + Math.random() * backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  }
+
+  async function apply(batch: readonly DecodedMessage[]): Promise<void> {
+    const committed: (() => void)[] = [];
+    await opts.db.transaction().execute(async (trx) => {
+      const fresh = await claimMessages(trx, batch.map((m) => m.messageId));
+      const outgoing: OutgoingMessage[] = [];
+      for (const message of batch) {
+        // delete(): a message twice in one batch is applied once.
+        if (!fresh.delete(message.messageId)) continue;
+        await opts.handler({
+          trx,
+          message,
+          send(def, payload, origin) {
+            outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
+          },
+          afterCommit(fn) {
+            committed.push(fn);
+          },
+        });
+      }
+      await enqueue(trx, outgoing);
+    });
+    for (const fn of committed) fn();
+  }
+
+  /** Applies one message alone, retrying transient failures; dead-letters it after maxAttempts other failures. */
+  async function applyAlone(m: KafkaMessage, decoded: DecodedMessage): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await retryTransientOnly(() => apply([decoded]));
+        return;
+      } catch (error) {
+        if (attempt >= maxAttempts) {
+          await deadLetter(m, `handler failed ${attempt} times: ${(error as Error).message}`);
+          return;
+        }
+        await pause(50 * attempt);
+      }
+    }
+  }
+
+  async function retryTransientOnly(fn: () => Promise<void>): Promise<void> {
+    let backoff = 100;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isTransient(error) || !running) throw error;
+        logger.warn({ err: error }, 'transient failure applying messages; retrying');
+        await pause(backoff + Math.random() * backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  }
+
+  async function processBatch(batch: KafkaMessage[]): Promise<void> {
+    const readable: { raw: KafkaMessage; decoded: DecodedMessage }[] = [];
+    for (const m of batch) {
+      try {
+        readable.push({ raw: m, decoded: decodeMessage(m.value) });
+      } catch (error) {
+        if (!(error instanceof UnreadableMessageError)) throw error;
+        await deadLetter(m, error.message);
+      }
+    }
+    if (readable.length > 0) {
+      try {
+        await retryTransientOnly(() => apply(readable.map((r) => r.decoded)));
+      } catch (error) {
+        if (!running) throw error;
+        // One bad message must not block the others: apply them one by one to isolate it.
+        logger.warn({ err: error, size: readable.length }, 'batch failed; applying its messages one by one');
+        for (const r of readable) await applyAlone(r.raw, r.decoded);
+      }
+    }
+    await commitOffsets(batch);
+  }
+
+  async function commitOffsets(batch: KafkaMessage[]): Promise<void> {
+    const last = new Map<string, KafkaMessage>();
+    for (const m of batch) {
+      const k = `${m.topic}:${m.partition}`;
+      const prev = last.get(k);
+      if (!prev || prev.offset < m.offset) last.set(k, m);
+    }
+    for (const m of last.values()) {
+      try {
+        await m.commit();
+      } catch (error) {
+        // Lost the partition in a rebalance: its new owner re-reads these, and the inbox drops them.
+        logger.warn({ err: error, topic: m.topic, partition: m.partition }, 'offset commit failed');
+      }
+    }
+  }
+
+  const loop = (async () => {
+    while (running) {
+      if (queue.length === 0) {
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+        wake = undefined;
+        continue;
+      }
+      const batch = queue.splice(0, maxBatch);
+      if (stream.isPaused() && queue.length < highWater / 2) stream.resume();
+      try {
+        await processBatch(batch);
+        opts.onBatch?.(batch.length);
+      } catch (error) {
+        if (!running) break;
+        // Never skip a batch: put it back and try again, or a later commit would pass over it.
+        logger.error({ err: error }, 'consumer batch failed; retrying it');
+        queue.unshift(...batch);
+        await pause(1_000);
+      }
+    }
+  })();
+
+  return {
+    isConnected: () => consumer.isConnected(),
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      await stream.close().catch(() => undefined);
+      await consumer.close(true).catch(() => undefined);
+      await dlqProducer.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type QueryExecutorProvider } from 'kysely';
+import type pg from 'pg';
+import { Producer, stringSerializers } from '@platformatic/kafka';
+import type { MessageDefinition, TypedEnvelope } from '@oms/contracts';
+import type { Static, TSchema } from 'typebox';
+import type { Logger } from '../logger.ts';
+
+/** A message ready for the outbox: the topic is already prefixed. */
+export interface OutgoingMessage {
+  topic: string;
+  key: string;
+  messageId: string;
+  value: string;
+}
+
+export interface MessageOrigin {
+  orderId: string;
+  correlationId?: string;
+  /** The message being handled, if any: becomes causationId. */
+  causedBy?: Pick<TypedEnvelope<unknown>, 'messageId' | 'correlationId'>;
+}
+
+/** Builds the envelope for `def`; the Kafka key is the order id (rule 3: ordering per order). */
+export function buildMessage<D extends MessageDefinition>(
+  topicPrefix: string,
+  def: D,
+  payload: Static<D['payload'] & TSchema>,
+  origin: MessageOrigin,
+): OutgoingMessage {
+  const messageId = randomUUID();
+  const envelope: TypedEnvelope<unknown> = {
+    messageId,
+    type: def.type,
+    version: def.version,
+    orderId: origin.orderId,
+    correlationId: origin.correlationId ?? origin.causedBy?.correlationId ?? origin.orderId,
+    causationId: origin.causedBy?.messageId ?? null,
+    occurredAt: new Date().toISOString(),
+    payload,
+  };
+  return { topic: topicPrefix ? `${topicPrefix}.${def.topic}` : def.topic, key: origin.orderId, messageId, value: JSON.stringify(envelope) };
+}
+
+const NOTIFY_CHANNEL = 'oms_outbox';
+
+/**
+ * Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). The
+ * NOTIFY is delivered only when that transaction commits, which wakes the relay at once.
+ */
+export async function enqueue(trx: QueryExecutorProvider, messages: readonly OutgoingMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  await sql`
+    insert into outbox (topic, message_key, message_id, value)
+    select * from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
+                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])`.execute(trx);
+  await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(trx);
+}
+
+export interface OutboxRelayOptions {
+  pool: pg.Pool;
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  batchSize?: number;
+  /** Fallback poll interval when no NOTIFY arrives (e.g. after a reconnect). */
+  idlePollMs?: number;
+}
+
+export interface OutboxRelay {
+  stop(): Promise<void>;
+  /** Rows not yet published (for health and tests). */
+  pending(): Promise<number>;
+}
+
+const RELAY_LOCK = 7421002;
+
+/**
+ * Publishes the outbox in id order, in batches, with an idempotent acks=all producer, then deletes
+ * what was sent. A crash between send and delete re-sends those rows; consumers' inboxes drop the
+ * duplicates. Only one relay per database runs at a time (an advisory lock held by its listener
+ * session), so per-key order survives several instances.
+ */
+export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
+  const { pool, logger } = opts;
+  const batchSize = opts.batchSize ?? 500;
+  const idlePollMs = opts.idlePollMs ?? 1_000;
+  const producer = new Producer({
+    clientId: opts.clientId,
+    bootstrapBrokers: opts.brokers,
+    serializers: stringSerializers,
+    idempotent: true,
+    acks: -1,
+    retries: 5,
+    retryDelay: 200,
+  });
+  let running = true;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  let listener: pg.PoolClient | undefined;
+  async function acquireLeadership(): Promise<boolean> {
+    if (listener) return true;
+    const client = await pool.connect();
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RELAY_LOCK]);
+    if (!rows[0]?.ok) {
+      client.release();
+      return false;
+    }
+    client.on('notification', () => wake?.());
+    client.on('error', (error) => {
+      logger.warn({ err: error }, 'outbox listener connection lost');
+      dropListener(true);
+    });
+    await client.query(`listen ${NOTIFY_CHANNEL}`);
+    listener = client;
+    return true;
+  }
+  function dropListener(broken: boolean) {
+    const client = listener;
+    listener = undefined;
+    client?.release(broken ? new Error('listener dropped') : undefined);
+  }
+
+  async function publishBatch(): Promise<number> {
+    const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>(
+      'select id, topic, message_key, value from outbox order by id limit $1',
+      [batchSize],
+    );
+    if (rows.length === 0) return 0;
+    await producer.send({ messages: rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })) });
+    await pool.query('delete from outbox where id = any($1::bigint[])', [rows.map((r) => r.id)]);
+    return rows.length;
+  }
+
+  const loop = (async () => {
+    let backoff = 100;
+    while (running) {
+      try {
+        if (!(await acquireLeadership())) {
+          await sleep(2_000);
+          continue;
+        }
+        const sent = await publishBatch();
+        backoff = 100;
+        if (sent < batchSize) await sleep(sent === 0 ? idlePollMs : 0);
+      } catch (error) {
+        // Kafka or PostgreSQL unavailable: the rows stay in the outbox; try again with backoff.
+        logger.warn({ err: error }, 'outbox relay failed; will retry');
+        if (listener) dropListener(true);
+        await sleep(backoff + Math.random() * backoff);
+        backoff = Math.min(backoff * 2, 5_000);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await loop;
+      if (listener) {
+        await listener.query('select pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
+        dropListener(false);
+      }
+      await producer.close().catch(() => undefined);
+    },
+    async pending() {
+      const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from outbox');
+      return rows[0]?.n ?? 0;
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import type { Kysely, QueryExecutorProvider } from 'kysely';
+import type { Static, TObject, TProperties, TSchema } from 'typebox';
+import type { MessageDefinition } from '@oms/contracts';
+import { BaseConfig, loadConfig } from './config.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { ensureDatabase, openDatabase, type Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import { startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
+import { buildMessage, enqueue, startOutboxRelay, type MessageOrigin, type OutboxRelay } from './messaging/outbox.ts';
+import { createHttpServer, type HttpServer } from './http/server.ts';
+
+export type BaseConfigValues = Static<TObject<typeof BaseConfig>>;
+export type ServiceConfig<P extends TProperties> = BaseConfigValues & Static<TObject<P>>;
+
+export interface ServiceContext<DB, P extends TProperties> {
+  readonly config: ServiceConfig<P>;
+  readonly database: Database<DB>;
+  readonly db: Kysely<DB>;
+  readonly logger: Logger;
+  /** Writes a message to the outbox inside `trx` (never straight to Kafka: rule 1). */
+  publish<D extends MessageDefinition>(trx: QueryExecutorProvider, def: D, payload: Static<D['payload'] & TSchema>, origin: MessageOrigin): Promise<void>;
+}
+
+export interface ServiceDefinition<DB, P extends TProperties> {
+  /** Short name: `order`, `inventory`, … Used for the consumer group, logs and /docs/<name>. */
+  name: string;
+  config: P;
+  migrationsDir: string;
+  consumes?: { topics: readonly string[]; handler: (ctx: ServiceContext<DB, P>) => MessageHandler<DB> };
+  routes: (app: HttpServer, ctx: ServiceContext<DB, P>) => void | Promise<void>;
+  /** After migrations, before serving: e.g. demo data. */
+  onStart?: (ctx: ServiceContext<DB, P>) => Promise<void>;
+  /** Background work owned by the service (e.g. saga deadlines); stopped on shutdown. */
+  background?: (ctx: ServiceContext<DB, P>) => { stop(): Promise<void> };
+}
+
+export interface RunningService {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function untilDatabaseReachable(url: string, logger: Logger): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureDatabase(url);
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error(`PostgreSQL at ${new URL(url).host} is not reachable: ${(error as Error).message}. Check DATABASE_URL.`, { cause: error });
+      if (attempt === 1) logger.info('waiting for PostgreSQL');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+/**
+ * Starts a service: config, database (created and migrated), outbox relay, Kafka consumer and
+ * HTTP server; stops them in reverse order on SIGTERM/SIGINT, letting in-flight work finish.
+ */
+export async function runService<DB, P extends TProperties>(def: ServiceDefinition<DB, P>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  const config = loadConfig({ ...BaseConfig, ...def.config }, env) as unknown as ServiceConfig<P>;
+  const logger = createLogger(def.name, config.LOG_LEVEL);
+  const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
+  await untilDatabaseReachable(config.DATABASE_URL, logger);
+  const database = openDatabase<DB>(config.DATABASE_URL, { max: config.DB_POOL_SIZE, logger });
+  const applied = await migrate(database.pool, def.migrationsDir);
+  if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+
+  const ctx: ServiceContext<DB, P> = {
+    config,
+    database,
+    db: database.db,
+    logger,
+    publish: (trx, msgDef, payload, origin) => enqueue(trx, [buildMessage(config.OMS_TOPIC_PREFIX, msgDef, payload, origin)]),
+  };
+  await def.onStart?.(ctx);
+
+  const relay: OutboxRelay = startOutboxRelay({ pool: database.pool, brokers, clientId: `${def.name}-outbox-${process.pid}`, logger });
+  let consumer: RunningConsumer | undefined;
+  if (def.consumes) {
+    consumer = await startConsumer({
+      db: database.db,
+      brokers,
+      groupId: def.name,
+      topics: def.consumes.topics,
+      topicPrefix: config.OMS_TOPIC_PREFIX,
+      handler: def.consumes.handler(ctx),
+      logger,
+    });
+  }
+  const background = def.background?.(ctx);
+
+  const app = await createHttpServer({
+    service: def.name,
+    logger,
+    ready: async () => ({
+      database: await database.pool.query('select 1').then(() => true, () => false),
+      kafka: consumer ? consumer.isConnected() : true,
+    }),
+  });
+  await def.routes(app, ctx);
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'EADDRINUSE') {
+      throw new Error(`Port ${config.PORT} (${def.name} service) is already in use; stop what uses it or choose another port.`, { cause: error });
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const url = `http://${config.HOST}:${typeof address === 'object' && address ? address.port : config.PORT}`;
+  logger.info({ url }, `${def.name} service ready`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('shutting down');
+      await app.close();
+      await background?.stop();
+      await consumer?.stop();
+      await relay.stop();
+      await database.close();
+      logger.info('stopped');
+    })());
+  return { url, stop };
+}
+
+/** `main.ts` of every service: run it, stop cleanly on signals, and exit non-zero with one clear line on a startup failure. */
+export function main<DB, P extends TProperties>(def: ServiceDefinition<DB, P>): void {
+  runService(def).then(
+    (service) => {
+      const stop = () =>
+        service.stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            console.error(error);
+            process.exit(1);
+          },
+        );
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void stop());
+      // Started by a launcher (npm start, tests): never outlive it, even if it was SIGKILLed.
+      const parent = Number(process.env.OMS_PARENT_PID);
+      if (parent > 0) {
+        setInterval(() => {
+          try {
+            process.kill(parent, 0);
+          } catch {
+            void stop();
+          }
+        }, 1_000).unref();
+      }
+    },
+    (error: unknown) => {
+      console.error(`${def.name} service failed to start: ${(error as Error).message}`);
+      if (process.env.LOG_LEVEL === 'debug') console.error(error);
+      process.exit(1);
+    },
+  );
+}

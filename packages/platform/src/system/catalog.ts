@@ -1,0 +1,20 @@
+/** The services of the system, where their entry points are, and which public paths they own. */
+export interface ServiceSpec {
+  name: string;
+  entry: string;
+  prefixes: string[];
+  /** Environment variable that sets its port under `npm start`, and its default. */
+  portVar: string;
+  defaultPort: number;
+}
+
+const root = new URL('../../../../', import.meta.url).pathname;
+
+export const serviceCatalog: readonly ServiceSpec[] = [
+  { name: 'user', entry: `${root}services/user/src/main.ts`, prefixes: ['/api/users', '/docs/user'], portVar: 'OMS_USER_PORT', defaultPort: 8083 },
+  { name: 'inventory', entry: `${root}services/inventory/src/main.ts`, prefixes: ['/api/products', '/docs/inventory'], portVar: 'OMS_INVENTORY_PORT', defaultPort: 8082 },
+  { name: 'notification', entry: `${root}services/notification/src/main.ts`, prefixes: ['/api/notifications', '/docs/notification'], portVar: 'OMS_NOTIFICATION_PORT', defaultPort: 8084 },
+  { name: 'order', entry: `${root}services/order/src/main.ts`, prefixes: ['/api/orders', '/docs/order'], portVar: 'OMS_ORDER_PORT', defaultPort: 8081 },
+];
+
+export const repoRoot = root;

@@ -1,0 +1,3 @@
+export * from './catalog.ts';
+export * from './gateway.ts';
+export * from './system.ts';

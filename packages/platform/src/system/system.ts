@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { withDatabaseName } from '../db/database.ts';
+import { ensureTopics, systemTopics } from '../messaging/topics.ts';
+import { serviceCatalog, type ServiceSpec } from './catalog.ts';
+import { startGateway, type Gateway } from './gateway.ts';
+
+export interface SystemOptions {
+  /** Any database URL on the server to use; each service gets its own database there. */
+  databaseUrl: string;
+  brokers: string;
+  /** Prefix for topics, consumer groups and database names: isolates systems sharing infrastructure. */
+  prefix: string;
+  gatewayPort: number;
+  /** Port per service name; 0 or missing = pick a free one. */
+  servicePorts?: Partial<Record<string, number>>;
+  logDir: string;
+  demoData?: boolean;
+  logLevel?: string;
+  partitions?: number;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+  progress?: (line: string) => void;
+}
+
+export interface RunningSystemService {
+  spec: ServiceSpec;
+  port: number;
+  url: string;
+  process: ChildProcess;
+}
+
+export interface RunningSystem {
+  readonly baseUrl: string;
+  readonly services: ReadonlyMap<string, RunningSystemService>;
+  /** Sends a signal to one service (e.g. SIGKILL in crash tests). Resolves when it has exited. */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a stopped service again on the same port and waits until it is ready. */
+  restart(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, name: string, logFile: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`the ${name} service exited during start (code ${child.exitCode ?? child.signalCode}); see ${logFile}`);
+    }
+    try {
+      const res = await fetch(`${url}/health/ready`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the ${name} service did not become ready within ${timeoutMs / 1000}s; see ${logFile}`);
+}
+
+/**
+ * Starts every service as its own OS process (as in production), plus the gateway on the public
+ * port. Used by `npm start`, the tests and the benchmark alike.
+ */
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const progress = opts.progress ?? (() => undefined);
+  mkdirSync(opts.logDir, { recursive: true });
+  progress('creating Kafka topics');
+  await ensureTopics(opts.brokers.split(','), systemTopics(opts.prefix, opts.partitions ?? 6));
+  const dbPrefix = opts.prefix ? `${opts.prefix.replace(/[^a-z0-9_]/g, '_')}_` : 'oms_';
+  const services = new Map<string, RunningSystemService>();
+
+  const spawnService = (spec: ServiceSpec, port: number): ChildProcess => {
+    const logFile = join(opts.logDir, `${spec.name}.log`);
+    const out = createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', spec.entry], {
+      env: {
+        ...process.env,
+        ...opts.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATABASE_URL: withDatabaseName(opts.databaseUrl, `${dbPrefix}${spec.name}`),
+        KAFKA_BROKERS: opts.brokers,
+        OMS_TOPIC_PREFIX: opts.prefix,
+        OMS_DEMO_DATA: opts.demoData ? 'true' : 'false',
+        LOG_LEVEL: opts.logLevel ?? 'info',
+        OMS_PARENT_PID: String(process.pid),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('exit', () => setTimeout(() => out.end(), 50));
+    return child;
+  };
+
+  const startOne = async (spec: ServiceSpec, port: number) => {
+    const child = spawnService(spec, port);
+    const url = `http://127.0.0.1:${port}`;
+    services.set(spec.name, { spec, port, url, process: child });
+    await waitReady(url, child, spec.name, join(opts.logDir, `${spec.name}.log`));
+    return url;
+  };
+
+  try {
+    await Promise.all(
+      serviceCatalog.map(async (spec) => {
+        const port = opts.servicePorts?.[spec.name] || (await freePort());
+        progress(`starting ${spec.name} service`);
+        await startOne(spec, port);
+      }),
+    );
+  } catch (error) {
+    for (const s of services.values()) s.process.kill('SIGKILL');
+    throw error;
+  }
+
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway({
+      port: opts.gatewayPort,
+      routes: [...services.values()].flatMap((s) => s.spec.prefixes.map((prefix) => ({ prefix, service: s.spec.name, port: s.port }))),
+    });
+  } catch (error) {
+    for (const s of services.values()) s.process.kill('SIGKILL');
+    throw error;
+  }
+
+  const exited = (child: ChildProcess) =>
+    child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.once('exit', () => r()));
+
+  const system: RunningSystem = {
+    baseUrl: gateway.url,
+    services,
+    async kill(name, signal = 'SIGTERM') {
+      const s = services.get(name);
+      if (!s) throw new Error(`no service ${name}`);
+      const done = exited(s.process);
+      s.process.kill(signal);
+      await done;
+    },
+    async restart(name) {
+      const s = services.get(name);
+      if (!s) throw new Error(`no service ${name}`);
+      await startOne(s.spec, s.port);
+    },
+    async stop() {
+      await gateway.close();
+      await Promise.all(
+        [...services.values()].map(async (s) => {
+          const done = exited(s.process);
+          s.process.kill('SIGTERM');
+          const timer = setTimeout(() => s.process.kill('SIGKILL'), 15_000);
+          await done;
+          clearTimeout(timer);
+        }),
+      );
+    },
+  };
+  return system;
+}

@@ -1,0 +1,40 @@
+import type { Kysely } from 'kysely';
+import { AppError, decodeCursor, encodeCursor, type HttpServer } from '@oms/platform';
+import { adjustStock, findProduct, insertProduct, listProducts } from '../db/products.ts';
+import type { InventoryDb } from '../db/schema.ts';
+import { CreateProductBody, ListQuery, ProductDto, ProductPage, SkuParams, StockBody, toProductDto } from './dto.ts';
+
+export function productRoutes(app: HttpServer, db: Kysely<InventoryDb>): void {
+  app.post('/api/products', { schema: { body: CreateProductBody, response: { 201: ProductDto } } }, async (request, reply) => {
+    const { sku, name, price, stock } = request.body;
+    try {
+      const row = await insertProduct(db, { sku, name, price_amount: price.amount, currency: price.currency, available: stock });
+      return reply.status(201).header('location', `/api/products/${encodeURIComponent(sku)}`).send(toProductDto(row));
+    } catch (error) {
+      if ((error as { code?: string }).code === '23505') throw new AppError('DUPLICATE_SKU', `product ${sku} already exists`);
+      throw error;
+    }
+  });
+
+  app.get('/api/products/:sku', { schema: { params: SkuParams, response: { 200: ProductDto } } }, async (request) => {
+    const row = await findProduct(db, request.params.sku);
+    if (!row) throw new AppError('PRODUCT_NOT_FOUND', `product ${request.params.sku} does not exist`);
+    return toProductDto(row);
+  });
+
+  app.get('/api/products', { schema: { querystring: ListQuery, response: { 200: ProductPage } } }, async (request) => {
+    const { limit, cursor } = request.query;
+    const after = cursor ? String(decodeCursor(cursor, 1)[0]) : undefined;
+    const rows = await listProducts(db, after, limit + 1);
+    const page = rows.slice(0, limit);
+    return { items: page.map(toProductDto), nextCursor: rows.length > limit ? encodeCursor([page.at(-1)!.sku]) : null };
+  });
+
+  app.post('/api/products/:sku/stock', { schema: { params: SkuParams, body: StockBody, response: { 200: ProductDto } } }, async (request) => {
+    const row = await adjustStock(db, request.params.sku, request.body.delta);
+    if (row) return toProductDto(row);
+    const exists = await findProduct(db, request.params.sku);
+    if (!exists) throw new AppError('PRODUCT_NOT_FOUND', `product ${request.params.sku} does not exist`);
+    throw new AppError('STOCK_WOULD_GO_NEGATIVE', `available is ${exists.available}; a change of ${request.body.delta} would make it negative`);
+  });
+}

@@ -1,0 +1,16 @@
+import { CommitStock, isMessage, ReleaseStock, ReserveStock, StockCommitted, StockReleased, StockReservationResult } from '@oms/contracts';
+import type { MessageHandler } from '@oms/platform';
+import type { InventoryDb } from '../db/schema.ts';
+import { commit, release, reserve } from '../db/stock.ts';
+
+/** Reserve, release and commit stock for orders; each is idempotent per order. */
+export const handleInventoryCommand: MessageHandler<InventoryDb> = async (ctx) => {
+  const { trx, message } = ctx;
+  if (isMessage(message, ReserveStock)) {
+    ctx.send(StockReservationResult, await reserve(trx, message.orderId, message.payload.items));
+  } else if (isMessage(message, ReleaseStock)) {
+    ctx.send(StockReleased, { released: await release(trx, message.orderId) });
+  } else if (isMessage(message, CommitStock)) {
+    ctx.send(StockCommitted, { committed: await commit(trx, message.orderId) });
+  }
+};

@@ -1,0 +1,4 @@
+import { main } from '@oms/platform';
+import { inventoryService } from './service.ts';
+
+main(inventoryService);

@@ -1,0 +1,4 @@
+import { main } from '@oms/platform';
+import { notificationService } from './service.ts';
+
+main(notificationService);

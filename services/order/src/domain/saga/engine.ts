@@ -1,0 +1,97 @@
+import type { FailureReason } from '@oms/contracts';
+import type { Decision, SagaAction, SagaDefinition, SagaInstance, StepDefinition } from './types.ts';
+
+// Pure decisions of the orchestrator: state in, state and actions out. No I/O here.
+
+function stagesOf(def: SagaDefinition): number[] {
+  return [...new Set(def.steps.map((s) => s.stage))].sort((a, b) => a - b);
+}
+
+function stepsIn(def: SagaDefinition, stage: number): StepDefinition[] {
+  return def.steps.filter((s) => s.stage === stage);
+}
+
+function clone(instance: SagaInstance): SagaInstance {
+  return { ...instance, steps: Object.fromEntries(Object.entries(instance.steps).map(([k, v]) => [k, { ...v, reasons: [...v.reasons] }])) };
+}
+
+/** A new saga: every step pending, the first stage's steps invoked. */
+export function startSaga(def: SagaDefinition, orderId: string): Decision {
+  const first = stagesOf(def)[0];
+  const instance: SagaInstance = {
+    orderId,
+    definition: def.name,
+    definitionVersion: def.version,
+    state: 'RUNNING',
+    steps: Object.fromEntries(def.steps.map((s) => [s.id, { status: s.stage === first ? 'WAITING' : 'PENDING', reasons: [] }])),
+    version: 1,
+  };
+  return { instance, actions: stepsIn(def, first ?? 0).map((s) => ({ kind: 'invoke', stepId: s.id })) };
+}
+
+/**
+ * A step answered. Once every step of the current stage has answered: all succeeded → next stage
+ * (or the saga succeeds); any failed → the saga fails and the succeeded steps are compensated in
+ * reverse order. An answer the saga no longer waits for changes nothing, except a success that
+ * arrives after the saga failed, whose effect is compensated.
+ */
+export function onStepResult(def: SagaDefinition, current: SagaInstance, stepId: string, ok: boolean, reasons: FailureReason[]): Decision {
+  const step = def.steps.find((s) => s.id === stepId);
+  const state = current.steps[stepId];
+  if (!step || !state || state.status !== 'WAITING') return { instance: current, actions: [] };
+  const instance = clone(current);
+  const target = instance.steps[stepId]!;
+  if (instance.state !== 'RUNNING') {
+    // Late success after the saga already failed: undo it.
+    if (ok && step.compensation) {
+      target.status = 'COMPENSATING';
+      return { instance, actions: [{ kind: 'compensate', stepId }] };
+    }
+    target.status = ok ? 'SUCCEEDED' : 'FAILED';
+    return { instance, actions: [] };
+  }
+  target.status = ok ? 'SUCCEEDED' : 'FAILED';
+  target.reasons = reasons;
+
+  const stageSteps = stepsIn(def, step.stage);
+  if (stageSteps.some((s) => instance.steps[s.id]!.status === 'WAITING')) return { instance, actions: [] };
+
+  const failed = stageSteps.filter((s) => instance.steps[s.id]!.status === 'FAILED');
+  if (failed.length === 0) {
+    const next = stagesOf(def).find((st) => st > step.stage);
+    if (next === undefined) {
+      instance.state = 'SUCCEEDED';
+      return { instance, actions: [{ kind: 'succeed' }] };
+    }
+    const actions: SagaAction[] = stepsIn(def, next).map((s) => {
+      instance.steps[s.id]!.status = 'WAITING';
+      return { kind: 'invoke', stepId: s.id };
+    });
+    return { instance, actions };
+  }
+
+  const allReasons = failed.flatMap((s) => instance.steps[s.id]!.reasons);
+  const toCompensate = [...def.steps].reverse().filter((s) => s.compensation && instance.steps[s.id]!.status === 'SUCCEEDED');
+  const actions: SagaAction[] = [{ kind: 'fail', reasons: allReasons }];
+  for (const s of toCompensate) {
+    instance.steps[s.id]!.status = 'COMPENSATING';
+    actions.push({ kind: 'compensate', stepId: s.id });
+  }
+  for (const s of def.steps) if (instance.steps[s.id]!.status === 'PENDING') instance.steps[s.id]!.status = 'COMPENSATED';
+  instance.state = toCompensate.length > 0 ? 'COMPENSATING' : 'FAILED';
+  return { instance, actions };
+}
+
+/** A compensation finished. When none is left running, the saga has fully failed. */
+export function onCompensated(def: SagaDefinition, current: SagaInstance, stepId: string): Decision {
+  const state = current.steps[stepId];
+  if (!state || state.status !== 'COMPENSATING') return { instance: current, actions: [] };
+  const instance = clone(current);
+  instance.steps[stepId]!.status = 'COMPENSATED';
+  const stillCompensating = def.steps.some((s) => instance.steps[s.id]!.status === 'COMPENSATING');
+  if (!stillCompensating && instance.state === 'COMPENSATING') {
+    instance.state = 'FAILED';
+    return { instance, actions: [{ kind: 'compensated' }] };
+  }
+  return { instance, actions: [] };
+}

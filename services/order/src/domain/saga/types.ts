@@ -1,0 +1,58 @@
+import type { FailureReason, MessageDefinition } from '@oms/contracts';
+
+/** One step of a saga, declared as data: what to ask, how to undo it, and which steps run together. */
+export interface StepDefinition {
+  /** Stable id, stored in saga instances: never rename one that has run. */
+  readonly id: string;
+  /** Steps with the same stage run in parallel; stages run in order. */
+  readonly stage: number;
+  readonly command: MessageDefinition;
+  readonly reply: MessageDefinition;
+  readonly compensation?: { readonly command: MessageDefinition; readonly reply: MessageDefinition };
+  /** The command's payload, from the order. Passes on only what the participant needs. */
+  readonly payload: (order: SagaOrder) => unknown;
+}
+
+/** What steps may read of the order. */
+export interface SagaOrder {
+  id: string;
+  userId: string;
+  items: { sku: string; quantity: number }[];
+}
+
+export interface SagaDefinition {
+  readonly name: string;
+  readonly version: number;
+  readonly steps: readonly StepDefinition[];
+}
+
+export type StepStatus = 'PENDING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
+export type SagaState = 'RUNNING' | 'COMPENSATING' | 'SUCCEEDED' | 'FAILED';
+
+export interface StepState {
+  status: StepStatus;
+  reasons: FailureReason[];
+}
+
+export interface SagaInstance {
+  orderId: string;
+  definition: string;
+  definitionVersion: number;
+  state: SagaState;
+  steps: Record<string, StepState>;
+  /** Optimistic concurrency: bumped on every write. */
+  version: number;
+}
+
+/** What the orchestrator must do after a decision. */
+export type SagaAction =
+  | { kind: 'invoke'; stepId: string }
+  | { kind: 'compensate'; stepId: string }
+  | { kind: 'succeed' }
+  | { kind: 'fail'; reasons: FailureReason[] }
+  | { kind: 'compensated' };
+
+export interface Decision {
+  instance: SagaInstance;
+  actions: SagaAction[];
+}

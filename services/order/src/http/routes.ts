@@ -1,0 +1,72 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { AppError, buildMessage, decodeCursor, encodeCursor, enqueue, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
+import { findByIdempotencyKey, findOrder, historyOf, insertOrder, listOrders } from '../db/orders.ts';
+import type { SagaStore } from '../db/sagas.ts';
+import type { OrderDb } from '../db/schema.ts';
+import { orderSaga } from '../domain/saga/order-saga.ts';
+import { startOrderSaga } from '../kafka/orchestrator.ts';
+import type { OrderConfig } from '../config.ts';
+import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
+
+/** The same request body always hashes the same: key order and whitespace do not matter. */
+function requestHash(body: PlaceOrderBody): string {
+  const canonical = JSON.stringify({ userId: body.userId, items: body.items.map((i) => [i.sku, i.quantity]) });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof OrderConfig>, store: SagaStore): void {
+  const { db } = ctx;
+
+  app.post(
+    '/api/orders',
+    { schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders, response: { 202: OrderDto } } },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'] ?? null;
+      const hash = key ? requestHash(request.body) : null;
+      const created = await db.transaction().execute(async (trx) => {
+        const now = new Date();
+        const order = await insertOrder(trx, { id: randomUUID(), userId: request.body.userId, items: request.body.items, idempotencyKey: key, requestHash: hash }, now);
+        if (!order) return undefined;
+        // The order, its saga instance and the first commands commit together.
+        const outgoing: OutgoingMessage[] = [];
+        const instance = await startOrderSaga(trx, store, orderSaga, order, (def, payload) =>
+          outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: order.id })),
+        );
+        await enqueue(trx, outgoing);
+        return { order, instance };
+      });
+      let order = created?.order;
+      if (created) {
+        store.remember(created.instance);
+      } else {
+        // The key was used before (or by a racing request that committed first): answer with that order.
+        order = await findByIdempotencyKey(db, key!);
+        if (!order) throw new Error('idempotency key conflict without an order');
+        if (order.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for a different order`);
+        reply.header('idempotent-replayed', 'true');
+      }
+      const history = await historyOf(db, order!.id);
+      return reply.status(202).header('location', `/api/orders/${order!.id}`).send(toOrderDto(order!, history));
+    },
+  );
+
+  app.get('/api/orders/:id', { schema: { params: OrderParams, response: { 200: OrderDto } } }, async (request) => {
+    const order = await findOrder(db, request.params.id);
+    if (!order) throw new AppError('ORDER_NOT_FOUND', `order ${request.params.id} does not exist`);
+    return toOrderDto(order, await historyOf(db, order.id));
+  });
+
+  app.get('/api/orders', { schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } }, async (request) => {
+    const { userId, status, limit, cursor } = request.query;
+    let after: { createdAt: string; id: string } | undefined;
+    if (cursor) {
+      const [createdAt, id] = decodeCursor(cursor, 2);
+      after = { createdAt: String(createdAt), id: String(id) };
+    }
+    const rows = await listOrders(db, { userId, status, limit: limit + 1, after });
+    const page = rows.slice(0, limit);
+    const items = await Promise.all(page.map(async (row) => toOrderDto(row, await historyOf(db, row.id))));
+    const last = page.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null };
+  });
+}

@@ -1,0 +1,135 @@
+import type { Kysely } from 'kysely';
+import type { Static, TSchema } from 'typebox';
+import { CommitStock, OrderStatusChanged, StockReservationResult, type FailureReason, type MessageDefinition, type OrderStatus } from '@oms/contracts';
+import type { DecodedMessage, HandlerContext, MessageHandler } from '@oms/platform';
+import { appendHistory, findOrder, setPricing, updateOrderStatus, type OrderRow } from '../db/orders.ts';
+import type { SagaStore } from '../db/sagas.ts';
+import type { OrderDb } from '../db/schema.ts';
+import { historyReason } from '../domain/order-status.ts';
+import { onCompensated, onStepResult, startSaga } from '../domain/saga/engine.ts';
+import { findDefinition } from '../domain/saga/order-saga.ts';
+import type { Decision, SagaDefinition, SagaInstance } from '../domain/saga/types.ts';
+
+/** Queues a message in the current transaction's outbox. */
+export type Emit = <D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>) => void;
+
+function toSagaOrder(order: OrderRow) {
+  return { id: order.id, userId: order.user_id, items: order.items };
+}
+
+async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit): Promise<void> {
+  const now = new Date();
+  const updated = await updateOrderStatus(trx, order.id, status, reasons, now);
+  await appendHistory(trx, order.id, status, historyReason(status, reasons), now);
+  emit(OrderStatusChanged, {
+    userId: order.user_id,
+    status,
+    previousStatus: order.status,
+    reasons,
+    total: updated.total_amount === null ? null : { amount: updated.total_amount, currency: updated.total_currency ?? 'EUR' },
+    at: now.toISOString(),
+  });
+}
+
+/** Turns the engine's actions into commands, status changes and events, all in `trx`. */
+async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, order: OrderRow, emit: Emit): Promise<void> {
+  for (const action of decision.actions) {
+    switch (action.kind) {
+      case 'invoke': {
+        const step = def.steps.find((s) => s.id === action.stepId)!;
+        emit(step.command, step.payload(toSagaOrder(order)) as never);
+        break;
+      }
+      case 'compensate': {
+        const step = def.steps.find((s) => s.id === action.stepId)!;
+        emit(step.compensation!.command, {});
+        break;
+      }
+      case 'succeed':
+        await changeStatus(trx, order, 'READY_FOR_DELIVERY', [], emit);
+        emit(CommitStock, {});
+        break;
+      case 'fail':
+        await changeStatus(trx, order, 'FAILED', action.reasons, emit);
+        break;
+      case 'compensated':
+        break;
+    }
+  }
+}
+
+/** Starts the order saga for a freshly inserted order, in the same transaction (no dual writes). */
+export async function startOrderSaga(trx: Kysely<OrderDb>, store: SagaStore, def: SagaDefinition, order: OrderRow, emit: Emit): Promise<SagaInstance> {
+  const decision = startSaga(def, order.id);
+  await store.insert(trx, decision.instance);
+  await appendHistory(trx, order.id, 'CREATED', null, order.created_at);
+  emit(OrderStatusChanged, {
+    userId: order.user_id,
+    status: 'CREATED',
+    previousStatus: null,
+    reasons: [],
+    total: null,
+    at: order.created_at.toISOString(),
+  });
+  await perform(trx, def, decision, order, emit);
+  return decision.instance;
+}
+
+function stepResult(def: SagaDefinition, message: DecodedMessage): { stepId: string; phase: 'invoke' | 'compensate' } | undefined {
+  for (const step of def.steps) {
+    if (step.reply === message.definition) return { stepId: step.id, phase: 'invoke' };
+    if (step.compensation?.reply === message.definition) return { stepId: step.id, phase: 'compensate' };
+  }
+  return undefined;
+}
+
+/**
+ * Consumes participants' replies: records each in the durable saga state (optimistic on its
+ * version, with the cache in front) and carries out what the engine decides.
+ */
+export function sagaReplyHandler(store: SagaStore): MessageHandler<OrderDb> {
+  return async (ctx: HandlerContext<OrderDb>) => {
+    const { trx, message } = ctx;
+    let instance = await store.load(trx, message.orderId);
+    if (!instance) return; // not a saga of ours (e.g. another system's reply): nothing to do
+    // Each instance finishes on the definition version it started with.
+    const def = findDefinition(instance.definition, instance.definitionVersion);
+    if (!def) throw new Error(`saga definition ${instance.definition} v${instance.definitionVersion} is not deployed`);
+    const result = stepResult(def, message);
+    if (!result) return;
+    const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
+
+    let decision: Decision | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      decision =
+        result.phase === 'invoke'
+          ? onStepResult(def, instance, result.stepId, payload.ok === true, payload.reasons ?? [])
+          : onCompensated(def, instance, result.stepId);
+      if (decision.instance === instance) return; // a reply the saga no longer waits for
+      const next = { ...decision.instance, version: instance.version + 1 };
+      if (await store.save(trx, next, instance.version)) {
+        decision = { ...decision, instance: next };
+        break;
+      }
+      // Our copy was stale: reload the row (locked) and decide again.
+      instance = await store.load(trx, message.orderId, true);
+      if (!instance) return;
+      decision = undefined;
+    }
+    if (!decision) throw new Error(`saga ${message.orderId} changed concurrently twice; retrying`);
+    const saved = decision.instance;
+    ctx.afterCommit(() => store.remember(saved));
+
+    const order = await findOrder(trx, message.orderId);
+    if (!order) throw new Error(`order ${message.orderId} has a saga but no order row`);
+    if (message.definition === StockReservationResult && payload.ok) {
+      const reservation = message.payload as Static<typeof StockReservationResult.payload>;
+      if (reservation.total) {
+        await setPricing(trx, order.id, reservation.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), reservation.total);
+        order.total_amount = reservation.total.amount;
+        order.total_currency = reservation.total.currency;
+      }
+    }
+    await perform(trx, def, decision, order, (d, p) => ctx.send(d, p));
+  };
+}

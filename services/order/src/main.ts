@@ -1,0 +1,4 @@
+import { main } from '@oms/platform';
+import { orderService } from './service.ts';
+
+main(orderService);

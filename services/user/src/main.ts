@@ -1,0 +1,4 @@
+import { main } from '@oms/platform';
+import { userService } from './service.ts';
+
+main(userService);

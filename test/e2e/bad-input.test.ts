@@ -1,0 +1,100 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { dlqTopic, prefixed, Topics } from '@oms/contracts';
+import { apiClient, startTestSystem, waitFor, type ApiClient } from '@oms/platform/testing';
+import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts';
+
+describe('bad input changes nothing', () => {
+  let system: Awaited<ReturnType<typeof startTestSystem>>;
+  let api: ApiClient;
+  let user: string;
+  let sku: string;
+  before(async () => {
+    system = await startTestSystem();
+    api = apiClient(system.baseUrl);
+    user = await createUser(api);
+    sku = await createProduct(api, 10);
+  });
+  after(async () => system?.stop());
+
+  const orderCount = async () => (await api.get(`/api/orders?limit=200`)).body.items.length as number;
+
+  const cases: { name: string; body: unknown; status: number; code: string; headers?: Record<string, string> }[] = [
+    { name: 'malformed JSON', body: '{"userId": "x", "items": [', status: 400, code: 'MALFORMED_JSON' },
+    { name: 'a wrong type', body: () => ({ userId: user, items: [{ sku, quantity: '2' }] }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a missing field', body: () => ({ items: [{ sku, quantity: 1 }] }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'an unknown field', body: () => ({ userId: user, items: [{ sku, quantity: 1 }], coupon: 'FREE' }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a zero quantity', body: () => ({ userId: user, items: [{ sku, quantity: 0 }] }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a fractional quantity', body: () => ({ userId: user, items: [{ sku, quantity: 1.5 }] }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'no items', body: () => ({ userId: user, items: [] }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'more than 100 items', body: () => ({ userId: user, items: Array.from({ length: 101 }, () => ({ sku, quantity: 1 })) }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a body over 1 MiB', body: () => ({ userId: 'x'.repeat(1024 * 1024 + 10), items: [{ sku, quantity: 1 }] }), status: 413, code: 'BODY_TOO_LARGE' },
+    { name: 'a non-JSON content type', body: 'userId=x', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } },
+  ].map((c) => ({ ...c, body: c.body }));
+
+  for (const c of cases) {
+    test(`an order with ${c.name} gets ${c.status} ${c.code} and writes nothing`, async () => {
+      const before = await orderCount();
+      const body = typeof c.body === 'function' ? (c.body as () => unknown)() : c.body;
+      const res = await api.raw<{ code: string; status: number; title: string; type: string }>('POST', '/api/orders', body, c.headers);
+      assert.equal(res.status, c.status);
+      assert.equal(res.headers.get('content-type'), 'application/problem+json; charset=utf-8');
+      assert.equal(res.body.code, c.code);
+      assert.equal(res.body.status, c.status);
+      assert.ok(res.body.title && res.body.type);
+      assert.equal(await orderCount(), before);
+    });
+  }
+
+  test('a duplicate email gets 409 DUPLICATE_EMAIL', async () => {
+    const email = `dup-${Date.now()}@example.com`;
+    assert.equal((await api.post('/api/users', { name: 'A', email })).status, 201);
+    const res = await api.post('/api/users', { name: 'B', email: email.toUpperCase() });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.code, 'DUPLICATE_EMAIL');
+  });
+
+  test('unknown ids get 404 with their own codes', async () => {
+    const id = '00000000-0000-4000-8000-0000000000ff';
+    assert.equal((await api.get(`/api/orders/${id}`)).body.code, 'ORDER_NOT_FOUND');
+    assert.equal((await api.get(`/api/users/${id}`)).body.code, 'USER_NOT_FOUND');
+    assert.equal((await api.get(`/api/products/NOPE-${Date.now()}`)).body.code, 'PRODUCT_NOT_FOUND');
+    assert.equal((await api.get('/api/nothing-here')).status, 404);
+  });
+
+  test('a stock correction that would go negative is refused and changes nothing', async () => {
+    const res = await api.post(`/api/products/${sku}/stock`, { delta: -11 });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.code, 'STOCK_WOULD_GO_NEGATIVE');
+    assert.equal((await api.get(`/api/products/${sku}`)).body.available, 10);
+  });
+
+  test('a poison message lands in the dead-letter topic with its reason, and the consumer goes on', async () => {
+    const brokers = process.env.OMS_TEST_KAFKA_BROKERS!.split(',');
+    const topic = prefixed(system.prefix, Topics.inventoryCommands);
+    const producer = new Producer({ clientId: 'poison', bootstrapBrokers: brokers, serializers: stringSerializers });
+    const orderId = crypto.randomUUID();
+    await producer.send({ messages: [{ topic, key: orderId, value: 'this is not json' }] });
+    await producer.close();
+
+    const consumer = new Consumer({ groupId: `${system.prefix}-dlq-reader`, clientId: 'dlq-reader', bootstrapBrokers: brokers, deserializers: stringDeserializers });
+    const stream = await consumer.consume({ topics: [dlqTopic(topic)], mode: MessagesStreamModes.EARLIEST });
+    try {
+      const parked = await new Promise<{ value: string; reason: string | undefined }>((resolve) => {
+        stream.on('data', (m) => {
+          if (m.key === orderId) resolve({ value: m.value, reason: m.headers.get('x-dlq-reason') });
+        });
+      });
+      assert.equal(parked.value, 'this is not json');
+      assert.match(parked.reason ?? '', /not JSON/);
+    } finally {
+      await stream.close();
+      await consumer.close(true);
+    }
+    // The partition keeps moving: a real order after the poison one still completes.
+    const order = await finalOrder(api, (await placeOrder(api, user, [{ sku, quantity: 1 }])).id);
+    assert.equal(order.status, 'READY_FOR_DELIVERY');
+    await waitFor(() => api.get(`/api/products/${sku}`), (r) => r.body.committed === 1, 'the order after the poison message to commit stock');
+  });
+});

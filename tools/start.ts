@@ -1,0 +1,79 @@
+// `npm start`: the whole system on this machine: PostgreSQL and Kafka (unless DATABASE_URL /
+// KAFKA_BROKERS are set), every service as its own process, and the gateway on OMS_PORT.
+// Data lives in .data/ and survives restarts. Ctrl-C stops everything.
+import { join } from 'node:path';
+import { serviceCatalog, startSystem } from '@oms/platform/system';
+import { startInfra, type Infra } from './infra.ts';
+
+const root = new URL('../', import.meta.url).pathname;
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+const progress = (line: string) => console.log(`  … ${line} (${elapsed()})`);
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`✖ ${name} must be a port number (1-65535), got ${JSON.stringify(raw)}.`);
+    process.exit(1);
+  }
+  return port;
+}
+
+const gatewayPort = portFromEnv('OMS_PORT', 8080);
+const servicePorts = Object.fromEntries(serviceCatalog.map((s) => [s.name, portFromEnv(s.portVar, s.defaultPort)]));
+const dataDir = process.env.OMS_DATA_DIR ?? join(root, '.data');
+const logDir = join(dataDir, 'logs');
+
+console.log('Starting the Order Management System');
+let infra: Infra | undefined;
+let shuttingDown = false;
+let stopSystem: (() => Promise<void>) | undefined;
+
+async function shutdown(code: number): Promise<never> {
+  if (shuttingDown) return new Promise<never>(() => undefined);
+  shuttingDown = true;
+  console.log('\nStopping…');
+  await stopSystem?.().catch(() => undefined);
+  await infra?.stop().catch(() => undefined);
+  console.log('Stopped.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+try {
+  infra = await startInfra({
+    root,
+    dataDir,
+    ports: { kafka: portFromEnv('OMS_KAFKA_PORT', 19092), controller: portFromEnv('OMS_KAFKA_CONTROLLER_PORT', 19093), postgres: portFromEnv('OMS_PG_PORT', 15432) },
+    progress,
+  });
+  const system = await startSystem({
+    databaseUrl: infra.databaseUrl,
+    brokers: infra.brokers,
+    prefix: process.env.OMS_TOPIC_PREFIX ?? '',
+    gatewayPort,
+    servicePorts,
+    logDir,
+    demoData: process.env.OMS_DEMO_DATA !== 'false',
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+    progress,
+  });
+  stopSystem = () => system.stop();
+  for (const s of system.services.values()) s.process.once('exit', (code, signal) => {
+    if (!shuttingDown) console.error(`✖ the ${s.spec.name} service stopped unexpectedly (${signal ?? `exit ${code}`}); see ${join(logDir, `${s.spec.name}.log`)}`);
+  });
+  console.log(`\nReady in ${elapsed()}:`);
+  for (const s of [...system.services.values()].sort((a, b) => a.port - b.port)) {
+    console.log(`  ${s.spec.name.padEnd(13)} ${s.url}   (${s.spec.prefixes[0]}, log: ${join(logDir, `${s.spec.name}.log`)})`);
+  }
+  console.log(`  ${'kafka'.padEnd(13)} ${infra.brokers}`);
+  console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  console.log(`\n  API base URL: ${system.baseUrl}   (docs: ${system.baseUrl}/docs)`);
+  console.log('  Press Ctrl-C to stop.');
+} catch (error) {
+  console.error(`\n✖ ${(error as Error).message}`);
+  await shutdown(1);
+}
