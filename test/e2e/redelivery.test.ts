@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
-import { apiClient, startTestSystem, waitFor, type ApiClient } from '@oms/platform/testing';
+import { apiClient, startTestSystem, waitFor, waitForConsumersCaughtUp, type ApiClient } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 /** Reads every message of `topic` whose key is `orderId`, until `count` have been seen. */
@@ -42,19 +42,28 @@ describe('redelivery changes nothing', () => {
     assert.equal(order.status, 'READY_FOR_DELIVERY');
     await waitFor(() => product(api, sku), (p) => p.committed === 4, 'stock committed');
 
-    // reserve + commit on the inventory topic; user reply + reservation reply + commit reply on the replies topic.
-    const commands = await messagesOf(brokers, prefixed(system.prefix, Topics.inventoryCommands), order.id, 2);
-    const replies = await messagesOf(brokers, prefixed(system.prefix, Topics.sagaReplies), order.id, 3);
+    await waitFor(() => api.get(`/api/notifications?orderId=${order.id}`), (r) => r.body.items.length === 2, 'both notifications');
+
+    // reserve + commit on the inventory topic; user reply + reservation reply + commit reply on the
+    // replies topic; CREATED + READY_FOR_DELIVERY on the order events topic.
+    const topics = {
+      commands: prefixed(system.prefix, Topics.inventoryCommands),
+      replies: prefixed(system.prefix, Topics.sagaReplies),
+      events: prefixed(system.prefix, Topics.orderEvents),
+    };
+    const sent = [
+      ...(await messagesOf(brokers, topics.commands, order.id, 2)).map((m) => ({ ...m, topic: topics.commands })),
+      ...(await messagesOf(brokers, topics.replies, order.id, 3)).map((m) => ({ ...m, topic: topics.replies })),
+      ...(await messagesOf(brokers, topics.events, order.id, 2)).map((m) => ({ ...m, topic: topics.events })),
+    ];
     const producer = new Producer({ clientId: 'redeliver', bootstrapBrokers: brokers, serializers: stringSerializers });
-    const again = [...commands.map((m) => ({ ...m, topic: prefixed(system.prefix, Topics.inventoryCommands) })), ...replies.map((m) => ({ ...m, topic: prefixed(system.prefix, Topics.sagaReplies) }))];
-    await producer.send({ messages: again.map((m) => ({ topic: m.topic, key: m.key, value: m.value })) });
-    // The same command with a new message id (a client retry, not a broker redelivery) must not reserve twice either.
-    const reserve = commands.find((m) => m.type === 'inventory.reserve-stock')!;
-    await producer.send({ messages: [{ topic: prefixed(system.prefix, Topics.inventoryCommands), key: reserve.key, value: JSON.stringify({ ...JSON.parse(reserve.value), messageId: crypto.randomUUID() }) }] });
-    // A marker order placed afterwards on a fresh SKU tells us the consumers have moved past the duplicates.
-    const marker = await finalOrder(api, (await placeOrder(api, user, [{ sku: await createProduct(api, 1), quantity: 1 }])).id);
-    assert.equal(marker.status, 'READY_FOR_DELIVERY');
+    // Exactly the same messages again (a broker redelivery)…
+    await producer.send({ messages: sent.map((m) => ({ topic: m.topic, key: m.key, value: m.value })) });
+    // …and the same commands and events under new message ids (a sender's retry): still no second effect.
+    const retried = sent.filter((m) => m.topic !== topics.replies).map((m) => ({ topic: m.topic, key: m.key, value: JSON.stringify({ ...JSON.parse(m.value), messageId: crypto.randomUUID() }) }));
+    await producer.send({ messages: retried });
     await producer.close();
+    await waitForConsumersCaughtUp(brokers, system.prefix, { inventory: Topics.inventoryCommands, order: Topics.sagaReplies, notification: Topics.orderEvents });
 
     const stock = await product(api, sku);
     assert.deepEqual([stock.available, stock.reserved, stock.committed], [6, 0, 4]);
@@ -62,6 +71,6 @@ describe('redelivery changes nothing', () => {
     assert.equal(now.status, 'READY_FOR_DELIVERY');
     assert.equal(now.history.length, 2);
     const notes = await api.get(`/api/notifications?orderId=${order.id}`);
-    assert.equal(notes.body.items.length, 2);
+    assert.deepEqual(notes.body.items.map((n: { status: string }) => n.status).sort(), ['CREATED', 'READY_FOR_DELIVERY']);
   });
 });

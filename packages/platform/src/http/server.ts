@@ -38,6 +38,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const bodyAjv = makeAjv(false);
   const paramAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+  // The API speaks JSON only: any other body is refused with 415 rather than half-parsed.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((error, request, reply) => sendProblem(error as Error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `${request.method} ${request.url} is not a route`, request.url)),

@@ -15,9 +15,9 @@ export interface HandlerContext<DB> {
   readonly trx: Transaction<DB>;
   readonly message: DecodedMessage;
   /** Queues a message in the outbox of this transaction; caused by the message being handled. */
-  send<D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>, origin?: Partial<MessageOrigin>): void;
+  readonly send: <D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>, origin?: Partial<MessageOrigin>) => void;
   /** Runs `fn` once the transaction has committed (e.g. to update a cache); never after a rollback. */
-  afterCommit(fn: () => void): void;
+  readonly afterCommit: (fn: () => void) => void;
 }
 
 export type MessageHandler<DB> = (ctx: HandlerContext<DB>) => Promise<void>;

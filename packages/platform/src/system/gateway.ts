@@ -1,6 +1,8 @@
 import http from 'node:http';
 import { problem, PROBLEM_CONTENT_TYPE } from '../http/problem.ts';
 
+const MAX_BODY_BYTES = 1024 * 1024;
+
 export interface Route {
   /** Path prefix, e.g. `/api/orders`. */
   prefix: string;
@@ -37,7 +39,16 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));
     if (!route) {
       const body = problem('ROUTE_NOT_FOUND', `${req.method} ${path} is not a route`, url);
-      res.writeHead(404, { 'content-type': PROBLEM_CONTENT_TYPE }).end(JSON.stringify(body));
+      res.writeHead(404, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8` }).end(JSON.stringify(body));
+      return;
+    }
+    // The edge enforces the body limit itself: forwarding an oversized body only to have the
+    // service hang up mid-upload turns a clean 413 into a reset connection.
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > MAX_BODY_BYTES) {
+      const body = problem('BODY_TOO_LARGE', `the body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`, url);
+      res.writeHead(413, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, connection: 'close' }).end(JSON.stringify(body));
+      req.resume();
       return;
     }
     const upstream = http.request(
@@ -48,9 +59,11 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
       },
     );
     upstream.on('error', () => {
+      req.unpipe(upstream);
+      req.resume();
       if (res.headersSent) return void res.destroy();
       const body = problem('SERVICE_UNAVAILABLE', `the ${route.service} service is not reachable`, url);
-      res.writeHead(503, { 'content-type': PROBLEM_CONTENT_TYPE, 'retry-after': '1' }).end(JSON.stringify(body));
+      res.writeHead(503, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, 'retry-after': '1' }).end(JSON.stringify(body));
     });
     req.pipe(upstream);
   });

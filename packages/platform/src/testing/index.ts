@@ -4,6 +4,7 @@ import { repoRoot } from '../system/catalog.ts';
 import { startSystem, type RunningSystem } from '../system/system.ts';
 
 export { startSystem, type RunningSystem };
+export { waitForConsumersCaughtUp } from './kafka.ts';
 
 /**
  * A whole system (every service as its own process) on the test run's Kafka and PostgreSQL, under
