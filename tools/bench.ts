@@ -31,7 +31,7 @@ try {
   const users: string[] = [];
   for (let i = 0; i < Number(args.users); i++) {
     const res = await api.post('/api/users', { name: `Bench ${i}`, email: `bench-${prefix}-${i}@example.com` });
-    users.push(res.body.id as string);
+    users.push((res.body as { id: string }).id);
   }
   const skus: string[] = [];
   for (let i = 0; i < 20; i++) {
@@ -68,7 +68,7 @@ try {
         const res = await api.post('/api/orders', { userId: users[i % users.length], items: [{ sku: skus[i % skus.length], quantity: 1 + (i % 3) }] });
         ackLatencies.push(performance.now() - t0);
         if (res.status !== 202) errors++;
-        else sentAt.set(res.body.id as string, t0);
+        else sentAt.set((res.body as { id: string }).id, t0);
       }
     }),
   );
