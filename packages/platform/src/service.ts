@@ -6,7 +6,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { ensureDatabase, openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
-import { buildMessage, enqueue, startOutboxRelay, type MessageOrigin, type OutboxRelay } from './messaging/outbox.ts';
+import { buildMessage, enqueue, outboxCommitted, startOutboxRelay, type MessageOrigin, type OutboxRelay } from './messaging/outbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 
 export type BaseConfigValues = Static<TObject<typeof BaseConfig>>;
@@ -17,6 +17,8 @@ export interface ServiceContext<DB, P extends TProperties> {
   readonly database: Database<DB>;
   readonly db: Kysely<DB>;
   readonly logger: Logger;
+  /** Call after committing a transaction that used `publish`, to wake the relay at once. */
+  outboxCommitted(): void;
   /** Writes a message to the outbox inside `trx` (never straight to Kafka: rule 1). */
   publish<D extends MessageDefinition>(trx: QueryExecutorProvider, def: D, payload: Static<D['payload'] & TSchema>, origin: MessageOrigin): Promise<void>;
 }
@@ -72,6 +74,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
     db: database.db,
     logger,
     publish: (trx, msgDef, payload, origin) => enqueue(trx, [buildMessage(config.OMS_TOPIC_PREFIX, msgDef, payload, origin)]),
+    outboxCommitted,
   };
   await def.onStart?.(ctx);
 

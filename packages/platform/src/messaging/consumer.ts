@@ -5,7 +5,7 @@ import { decodeMessage, dlqTopic, UnreadableMessageError, type MessageDefinition
 import { isTransient } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { claimMessages } from './inbox.ts';
-import { buildMessage, enqueue, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
+import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
 
 export type DecodedMessage = ReturnType<typeof decodeMessage>;
 type KafkaMessage = Message<string, string, string, string>;
@@ -147,6 +147,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
         });
       }
       await enqueue(trx, outgoing);
+      if (outgoing.length > 0) committed.push(outboxCommitted);
     });
     for (const fn of committed) fn();
   }
@@ -204,6 +205,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
     await commitOffsets(batch);
   }
 
+  /** One commit request for the whole batch: the next offset of each partition it touched. */
   async function commitOffsets(batch: KafkaMessage[]): Promise<void> {
     const last = new Map<string, KafkaMessage>();
     for (const m of batch) {
@@ -211,13 +213,12 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       const prev = last.get(k);
       if (!prev || prev.offset < m.offset) last.set(k, m);
     }
-    for (const m of last.values()) {
-      try {
-        await m.commit();
-      } catch (error) {
-        // Lost the partition in a rebalance: its new owner re-reads these, and the inbox drops them.
-        logger.warn({ err: error, topic: m.topic, partition: m.partition }, 'offset commit failed');
-      }
+    const offsets = [...last.values()].map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch }));
+    try {
+      await consumer.commit({ offsets });
+    } catch (error) {
+      // Lost a partition in a rebalance: its new owner re-reads these, and the inbox drops them.
+      logger.warn({ err: error }, 'offset commit failed');
     }
   }
 

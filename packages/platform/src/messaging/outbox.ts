@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { sql, type QueryExecutorProvider } from 'kysely';
 import type pg from 'pg';
 import { Producer, stringSerializers } from '@platformatic/kafka';
@@ -42,19 +43,23 @@ export function buildMessage<D extends MessageDefinition>(
   return { topic: topicPrefix ? `${topicPrefix}.${def.topic}` : def.topic, key: origin.orderId, messageId, value: JSON.stringify(envelope) };
 }
 
-const NOTIFY_CHANNEL = 'oms_outbox';
-
 /**
- * Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). The
- * NOTIFY is delivered only when that transaction commits, which wakes the relay at once.
+ * Wakes this process's relay after a transaction that wrote outbox rows has committed. In-process
+ * rather than NOTIFY: a NOTIFY inside the transaction takes a global lock across commit, which
+ * serialises every writing transaction behind one WAL flush and defeats group commit.
  */
+const outboxSignal = new EventEmitter();
+export function outboxCommitted(): void {
+  outboxSignal.emit('committed');
+}
+
+/** Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). */
 export async function enqueue(trx: QueryExecutorProvider, messages: readonly OutgoingMessage[]): Promise<void> {
   if (messages.length === 0) return;
   await sql`
     insert into outbox (topic, message_key, message_id, value)
     select * from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
                          ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])`.execute(trx);
-  await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(trx);
 }
 
 export interface OutboxRelayOptions {
@@ -63,7 +68,7 @@ export interface OutboxRelayOptions {
   clientId: string;
   logger: Logger;
   batchSize?: number;
-  /** Fallback poll interval when no NOTIFY arrives (e.g. after a reconnect). */
+  /** Poll interval when nothing in this process signals new rows (rows written by another instance). */
   idlePollMs?: number;
 }
 
@@ -78,13 +83,13 @@ const RELAY_LOCK = 7421002;
 /**
  * Publishes the outbox in id order, in batches, with an idempotent acks=all producer, then deletes
  * what was sent. A crash between send and delete re-sends those rows; consumers' inboxes drop the
- * duplicates. Only one relay per database runs at a time (an advisory lock held by its listener
+ * duplicates. Only one relay per database runs at a time (an advisory lock held by its own
  * session), so per-key order survives several instances.
  */
 export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { pool, logger } = opts;
   const batchSize = opts.batchSize ?? 500;
-  const idlePollMs = opts.idlePollMs ?? 1_000;
+  const idlePollMs = opts.idlePollMs ?? 250;
   const producer = new Producer({
     clientId: opts.clientId,
     bootstrapBrokers: opts.brokers,
@@ -107,6 +112,9 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       wake = done;
     });
 
+  const onCommitted = () => wake?.();
+  outboxSignal.on('committed', onCommitted);
+  // The session holding the leadership lock; losing it (connection dropped) loses leadership.
   let listener: pg.PoolClient | undefined;
   async function acquireLeadership(): Promise<boolean> {
     if (listener) return true;
@@ -116,12 +124,10 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       client.release();
       return false;
     }
-    client.on('notification', () => wake?.());
     client.on('error', (error) => {
-      logger.warn({ err: error }, 'outbox listener connection lost');
+      logger.warn({ err: error }, 'outbox leader connection lost');
       dropListener(true);
     });
-    await client.query(`listen ${NOTIFY_CHANNEL}`);
     listener = client;
     return true;
   }
@@ -166,6 +172,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   return {
     async stop() {
       running = false;
+      outboxSignal.off('committed', onCommitted);
       wake?.();
       await loop;
       if (listener) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, buildMessage, decodeCursor, encodeCursor, enqueue, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
+import { AppError, buildMessage, decodeCursor, encodeCursor, enqueue, outboxCommitted, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
 import { findByIdempotencyKey, findOrder, historyOf, insertOrder, listOrders } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
@@ -37,6 +37,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       });
       let order = created?.order;
       if (created) {
+        outboxCommitted();
         store.remember(created.instance);
       } else {
         // The key was used before (or by a racing request that committed first): answer with that order.
