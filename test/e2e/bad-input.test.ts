@@ -1,22 +1,18 @@
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { dlqTopic, prefixed, Topics } from '@oms/contracts';
-import { apiClient, startTestSystem, waitFor, type ApiClient } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts';
 
 describe('bad input changes nothing', () => {
-  let system: Awaited<ReturnType<typeof startTestSystem>>;
-  let api: ApiClient;
+  const { api, system } = useTestSystem();
   let user: string;
   let sku: string;
   before(async () => {
-    system = await startTestSystem();
-    api = apiClient(system.baseUrl);
     user = await createUser(api);
     sku = await createProduct(api, 10);
   });
-  after(async () => system?.stop());
 
   const orderCount = async () => (await api.get(`/api/orders?limit=200`)).body.items.length as number;
 
@@ -72,13 +68,13 @@ describe('bad input changes nothing', () => {
 
   test('a poison message lands in the dead-letter topic with its reason, and the consumer goes on', async () => {
     const brokers = process.env.OMS_TEST_KAFKA_BROKERS!.split(',');
-    const topic = prefixed(system.prefix, Topics.inventoryCommands);
+    const topic = prefixed(system().prefix, Topics.inventoryCommands);
     const producer = new Producer({ clientId: 'poison', bootstrapBrokers: brokers, serializers: stringSerializers });
     const orderId = crypto.randomUUID();
     await producer.send({ messages: [{ topic, key: orderId, value: 'this is not json' }] });
     await producer.close();
 
-    const consumer = new Consumer({ groupId: `${system.prefix}-dlq-reader`, clientId: 'dlq-reader', bootstrapBrokers: brokers, deserializers: stringDeserializers });
+    const consumer = new Consumer({ groupId: `${system().prefix}-dlq-reader`, clientId: 'dlq-reader', bootstrapBrokers: brokers, deserializers: stringDeserializers });
     const stream = await consumer.consume({ topics: [dlqTopic(topic)], mode: MessagesStreamModes.EARLIEST });
     try {
       const parked = await new Promise<{ value: string; reason: string | undefined }>((resolve) => {

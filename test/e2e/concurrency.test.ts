@@ -1,16 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, startTestSystem, waitFor, type ApiClient } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 describe('concurrency', () => {
-  let system: Awaited<ReturnType<typeof startTestSystem>>;
-  let api: ApiClient;
-  before(async () => {
-    system = await startTestSystem();
-    api = apiClient(system.baseUrl);
-  });
-  after(async () => system?.stop());
+  const { api } = useTestSystem();
 
   test('200 concurrent orders of one unit against stock 50: exactly 50 ready, none oversold', async () => {
     const user = await createUser(api);

@@ -1,16 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, startTestSystem, waitFor, type ApiClient } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, FINAL, product } from './fixtures.ts';
 
 describe('crash recovery', () => {
-  let system: Awaited<ReturnType<typeof startTestSystem>>;
-  let api: ApiClient;
-  before(async () => {
-    system = await startTestSystem();
-    api = apiClient(system.baseUrl);
-  });
-  after(async () => system?.stop());
+  const { api, system } = useTestSystem();
 
   for (const victim of ['inventory', 'order', 'user']) {
     test(`SIGKILL of the ${victim} service with orders in flight: every order still ends in exactly one final state`, async () => {
@@ -26,8 +20,8 @@ describe('crash recovery', () => {
         }
       })();
       await waitFor(() => Promise.resolve(ids.length), (n) => n >= 20, 'orders in flight');
-      await system.kill(victim, 'SIGKILL');
-      await system.restart(victim);
+      await system().kill(victim, 'SIGKILL');
+      await system().restart(victim);
       await placing;
       assert.ok(ids.length >= 20);
       // A POST cut off by the crash may still have committed its order: count what the system holds.

@@ -1,8 +1,8 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
-import { apiClient, startTestSystem, waitFor, waitForConsumersCaughtUp, type ApiClient } from '@oms/platform/testing';
+import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 /** Reads every message of `topic` whose key is `orderId`, until `count` have been seen. */
@@ -25,15 +25,8 @@ async function messagesOf(brokers: string[], topic: string, orderId: string, cou
 }
 
 describe('redelivery changes nothing', () => {
-  let system: Awaited<ReturnType<typeof startTestSystem>>;
-  let api: ApiClient;
-  let brokers: string[];
-  before(async () => {
-    system = await startTestSystem();
-    api = apiClient(system.baseUrl);
-    brokers = process.env.OMS_TEST_KAFKA_BROKERS!.split(',');
-  });
-  after(async () => system?.stop());
+  const { api, system } = useTestSystem();
+  const brokers = (process.env.OMS_TEST_KAFKA_BROKERS ?? '').split(',');
 
   test('the same commands and replies delivered again do not reserve, notify or change the order twice', async () => {
     const user = await createUser(api);
@@ -47,9 +40,9 @@ describe('redelivery changes nothing', () => {
     // reserve + commit on the inventory topic; user reply + reservation reply + commit reply on the
     // replies topic; CREATED + READY_FOR_DELIVERY on the order events topic.
     const topics = {
-      commands: prefixed(system.prefix, Topics.inventoryCommands),
-      replies: prefixed(system.prefix, Topics.sagaReplies),
-      events: prefixed(system.prefix, Topics.orderEvents),
+      commands: prefixed(system().prefix, Topics.inventoryCommands),
+      replies: prefixed(system().prefix, Topics.sagaReplies),
+      events: prefixed(system().prefix, Topics.orderEvents),
     };
     const sent = [
       ...(await messagesOf(brokers, topics.commands, order.id, 2)).map((m) => ({ ...m, topic: topics.commands })),
@@ -63,7 +56,7 @@ describe('redelivery changes nothing', () => {
     const retried = sent.filter((m) => m.topic !== topics.replies).map((m) => ({ topic: m.topic, key: m.key, value: JSON.stringify({ ...JSON.parse(m.value), messageId: crypto.randomUUID() }) }));
     await producer.send({ messages: retried });
     await producer.close();
-    await waitForConsumersCaughtUp(brokers, system.prefix, { inventory: Topics.inventoryCommands, order: Topics.sagaReplies, notification: Topics.orderEvents });
+    await waitForConsumersCaughtUp(brokers, system().prefix, { inventory: Topics.inventoryCommands, order: Topics.sagaReplies, notification: Topics.orderEvents });
 
     const stock = await product(api, sku);
     assert.deepEqual([stock.available, stock.reserved, stock.committed], [6, 0, 4]);

@@ -1,16 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiClient, startTestSystem, waitFor, type ApiClient } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 describe('the order saga on real Kafka and PostgreSQL', () => {
-  let system: Awaited<ReturnType<typeof startTestSystem>>;
-  let api: ApiClient;
-  before(async () => {
-    system = await startTestSystem();
-    api = apiClient(system.baseUrl);
-  });
-  after(async () => system?.stop());
+  const { api } = useTestSystem();
 
   test('an order of an active user for stocked products becomes READY_FOR_DELIVERY and commits its stock', async () => {
     const user = await createUser(api);

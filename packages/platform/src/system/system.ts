@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { withDatabaseName } from '../db/database.ts';
+import { findFreePort } from '../local/ports.ts';
 import { ensureTopics, systemTopics } from '../messaging/topics.ts';
 import { serviceCatalog, type ServiceSpec } from './catalog.ts';
 import { startGateway, type Gateway } from './gateway.ts';
@@ -39,18 +40,6 @@ export interface RunningSystem {
   /** Starts a stopped service again on the same port and waits until it is ready. */
   restart(name: string): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 async function waitReady(url: string, child: ChildProcess, name: string, logFile: string, timeoutMs = 60_000): Promise<void> {
@@ -117,7 +106,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     await Promise.all(
       serviceCatalog.map(async (spec) => {
-        const port = opts.servicePorts?.[spec.name] || (await freePort());
+        const port = opts.servicePorts?.[spec.name] || (await findFreePort());
         progress(`starting ${spec.name} service`);
         await startOne(spec, port);
       }),

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { repoRoot } from '../system/catalog.ts';
 import { startSystem, type RunningSystem } from '../system/system.ts';
@@ -10,7 +11,9 @@ export { waitForConsumersCaughtUp } from './kafka.ts';
  * A whole system (every service as its own process) on the test run's Kafka and PostgreSQL, under
  * a fresh prefix: its own topics, consumer groups and databases, so tests never see each other.
  */
-export async function startTestSystem(opts: { env?: Record<string, string> } = {}): Promise<RunningSystem & { prefix: string; logDir: string }> {
+export type TestSystem = RunningSystem & { prefix: string; logDir: string };
+
+export async function startTestSystem(opts: { env?: Record<string, string> } = {}): Promise<TestSystem> {
   const brokers = process.env.OMS_TEST_KAFKA_BROKERS;
   const databaseUrl = process.env.OMS_TEST_DATABASE_URL;
   if (!brokers || !databaseUrl) {
@@ -67,3 +70,28 @@ export function apiClient(baseUrl: string) {
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;
+
+/**
+ * Registers before/after hooks that start a fresh system for the enclosing suite and stop it.
+ * `api` forwards to the system's base URL once it is up; `system()` gives the running system.
+ */
+export function useTestSystem(opts: { env?: Record<string, string> } = {}) {
+  let running: TestSystem | undefined;
+  let client: ApiClient | undefined;
+  const live = () => {
+    if (!client) throw new Error('the test system is not started yet (use it inside a test or a later before hook)');
+    return client;
+  };
+  before(async () => {
+    running = await startTestSystem(opts);
+    client = apiClient(running.baseUrl);
+  });
+  after(async () => running?.stop());
+  const api: ApiClient = {
+    get: (path) => live().get(path),
+    post: (path, body, headers) => live().post(path, body, headers),
+    patch: (path, body) => live().patch(path, body),
+    raw: (method, path, body, headers) => live().raw(method, path, body, headers),
+  };
+  return { api, system: () => running! };
+}
