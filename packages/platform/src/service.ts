@@ -1,12 +1,11 @@
-import type { Kysely, QueryExecutorProvider } from 'kysely';
-import type { Static, TObject, TProperties, TSchema } from 'typebox';
-import type { MessageDefinition } from '@oms/contracts';
+import type { Kysely } from 'kysely';
+import type { Static, TObject, TProperties } from 'typebox';
 import { BaseConfig, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureDatabase, openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
-import { buildMessage, enqueue, outboxCommitted, startOutboxRelay, type MessageOrigin, type OutboxRelay } from './messaging/outbox.ts';
+import { startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 
 export type BaseConfigValues = Static<TObject<typeof BaseConfig>>;
@@ -17,10 +16,6 @@ export interface ServiceContext<DB, P extends TProperties> {
   readonly database: Database<DB>;
   readonly db: Kysely<DB>;
   readonly logger: Logger;
-  /** Call after committing a transaction that used `publish`, to wake the relay at once. */
-  outboxCommitted(): void;
-  /** Writes a message to the outbox inside `trx` (never straight to Kafka: rule 1). */
-  publish<D extends MessageDefinition>(trx: QueryExecutorProvider, def: D, payload: Static<D['payload'] & TSchema>, origin: MessageOrigin): Promise<void>;
 }
 
 export interface ServiceDefinition<DB, P extends TProperties> {
@@ -73,8 +68,6 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
     database,
     db: database.db,
     logger,
-    publish: (trx, msgDef, payload, origin) => enqueue(trx, [buildMessage(config.OMS_TOPIC_PREFIX, msgDef, payload, origin)]),
-    outboxCommitted,
   };
   await def.onStart?.(ctx);
 
