@@ -53,14 +53,17 @@ export async function appendHistory(db: Kysely<OrderDb>, orderId: string, status
   await db.insertInto('order_history').values({ order_id: orderId, status, reason, at }).execute();
 }
 
+/** Sets the status and appends the history line in one statement (one round trip on the hot path). */
 export async function updateOrderStatus(
   db: Kysely<OrderDb>,
   id: string,
   status: OrderStatus,
   reasons: FailureReason[],
+  reason: string | null,
   now: Date,
 ): Promise<OrderRow> {
   return db
+    .with('history', (q) => q.insertInto('order_history').values({ order_id: id, status, reason, at: now }))
     .updateTable('orders')
     .set({ status, failure_reasons: JSON.stringify(reasons), updated_at: now })
     .where('id', '=', id)

@@ -46,7 +46,8 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
         if (order.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for a different order`);
         reply.header('idempotent-replayed', 'true');
       }
-      const history = await historyOf(db, order!.id);
+      // A fresh order's history is its CREATED entry: no need to read it back.
+      const history = created ? [{ status: 'CREATED' as const, reason: null, at: created.order.created_at }] : await historyOf(db, order!.id);
       return reply.status(202).header('location', `/api/orders/${order!.id}`).send(toOrderDto(order!, history));
     },
   );

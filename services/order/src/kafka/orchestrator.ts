@@ -19,8 +19,7 @@ function toSagaOrder(order: OrderRow) {
 
 async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit): Promise<void> {
   const now = new Date();
-  const updated = await updateOrderStatus(trx, order.id, status, reasons, now);
-  await appendHistory(trx, order.id, status, historyReason(status, reasons), now);
+  const updated = await updateOrderStatus(trx, order.id, status, reasons, historyReason(status, reasons), now);
   emit(OrderStatusChanged, {
     userId: order.user_id,
     status,
@@ -120,16 +119,16 @@ export function sagaReplyHandler(store: SagaStore): MessageHandler<OrderDb> {
     const saved = decision.instance;
     ctx.afterCommit(() => store.remember(saved));
 
-    const order = await findOrder(trx, message.orderId);
-    if (!order) throw new Error(`order ${message.orderId} has a saga but no order row`);
     if (message.definition === StockReservationResult && payload.ok) {
       const reservation = message.payload as Static<typeof StockReservationResult.payload>;
       if (reservation.total) {
-        await setPricing(trx, order.id, reservation.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), reservation.total);
-        order.total_amount = reservation.total.amount;
-        order.total_currency = reservation.total.currency;
+        await setPricing(trx, message.orderId, reservation.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), reservation.total);
       }
     }
+    // Most replies only record a step (the other parallel step is still out): skip reading the order.
+    if (decision.actions.length === 0) return;
+    const order = await findOrder(trx, message.orderId);
+    if (!order) throw new Error(`order ${message.orderId} has a saga but no order row`);
     await perform(trx, def, decision, order, (d, p) => ctx.send(d, p));
   };
 }
