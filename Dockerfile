@@ -1,4 +1,4 @@
-# One image for every service; SERVICE picks which one runs (order, inventory, user, notification).
+# One image for every service; SERVICE picks which one runs (order, inventory, user, payment, notification).
 # Node 24 runs the TypeScript sources directly, so there is no build step.
 FROM node:24-slim
 WORKDIR /app
@@ -10,6 +10,7 @@ COPY services/order/package.json services/order/
 COPY services/inventory/package.json services/inventory/
 COPY services/user/package.json services/user/
 COPY services/notification/package.json services/notification/
+COPY services/payment/package.json services/payment/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 COPY packages ./packages
 COPY services ./services

@@ -6,7 +6,7 @@ import { createProduct, createUser, finalOrder, FINAL, product } from './fixture
 describe('crash recovery', () => {
   const { api, system } = useTestSystem();
 
-  for (const victim of ['inventory', 'order', 'user']) {
+  for (const victim of ['inventory', 'order', 'user', 'payment']) {
     test(`SIGKILL of the ${victim} service with orders in flight: every order still ends in exactly one final state`, async () => {
       const user = await createUser(api);
       const sku = await createProduct(api, 60);

@@ -8,6 +8,7 @@ export const FailureCodes = [
   'INSUFFICIENT_STOCK',
   'UNKNOWN_SKU',
   'CURRENCY_MISMATCH',
+  'PAYMENT_DECLINED',
 ] as const;
 export type FailureCode = (typeof FailureCodes)[number];
 
@@ -21,6 +22,7 @@ export const ErrorCodes = [
   'ORDER_NOT_FOUND',
   'PRODUCT_NOT_FOUND',
   'USER_NOT_FOUND',
+  'ACCOUNT_NOT_FOUND',
   'DUPLICATE_EMAIL',
   'DUPLICATE_SKU',
   'STOCK_WOULD_GO_NEGATIVE',
@@ -45,6 +47,7 @@ export const errorCatalog: Readonly<Record<ErrorCode, ErrorDescriptor>> = {
   ORDER_NOT_FOUND: { status: 404, title: 'No such order' },
   PRODUCT_NOT_FOUND: { status: 404, title: 'No such product' },
   USER_NOT_FOUND: { status: 404, title: 'No such user' },
+  ACCOUNT_NOT_FOUND: { status: 404, title: 'No such payment account' },
   DUPLICATE_EMAIL: { status: 409, title: 'A user with this email already exists' },
   DUPLICATE_SKU: { status: 409, title: 'A product with this SKU already exists' },
   STOCK_WOULD_GO_NEGATIVE: { status: 409, title: 'The stock change would make available stock negative' },

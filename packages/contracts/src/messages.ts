@@ -49,6 +49,12 @@ export const ReleaseStock = defineMessage('inventory.release-stock', 1, Topics.i
 /** The order is ready: its reservation becomes committed stock. Idempotent. */
 export const CommitStock = defineMessage('inventory.commit-stock', 1, Topics.inventoryCommands, Type.Object({}));
 
+/** Hold the order's total against the user's credit. Replied with `PaymentAuthorised`. */
+export const AuthorisePayment = defineMessage('payment.authorise', 1, Topics.paymentCommands, Type.Object({ userId: Type.String(), amount: Money }));
+
+/** Compensation of AuthorisePayment: release the hold. Idempotent; a void before its authorise blocks it. */
+export const VoidPayment = defineMessage('payment.void', 1, Topics.paymentCommands, Type.Object({}));
+
 // ---- replies (participants -> orchestrator) ----
 
 export const UserValidated = defineMessage(
@@ -77,6 +83,14 @@ export const StockReservationResult = defineMessage(
 export const StockReleased = defineMessage('inventory.released', 1, Topics.sagaReplies, Type.Object({ released: Type.Boolean() }));
 export const StockCommitted = defineMessage('inventory.committed', 1, Topics.sagaReplies, Type.Object({ committed: Type.Boolean() }));
 
+export const PaymentAuthorised = defineMessage(
+  'payment.authorisation-result',
+  1,
+  Topics.sagaReplies,
+  Type.Object({ ok: Type.Boolean(), reasons: Type.Array(FailureReason) }),
+);
+export const PaymentVoided = defineMessage('payment.voided', 1, Topics.sagaReplies, Type.Object({ voided: Type.Boolean() }));
+
 // ---- events (order service -> anyone) ----
 
 export const OrderStatusChanged = defineMessage(
@@ -102,6 +116,10 @@ export const allMessages = [
   StockReservationResult,
   StockReleased,
   StockCommitted,
+  AuthorisePayment,
+  VoidPayment,
+  PaymentAuthorised,
+  PaymentVoided,
   OrderStatusChanged,
 ] as const;
 

@@ -5,6 +5,7 @@
 export const Topics = {
   userCommands: 'oms.user.commands',
   inventoryCommands: 'oms.inventory.commands',
+  paymentCommands: 'oms.payment.commands',
   sagaReplies: 'oms.saga.replies',
   orderEvents: 'oms.order.events',
 } as const;

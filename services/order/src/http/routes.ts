@@ -3,7 +3,7 @@ import { AppError, buildMessage, decodeCursor, encodeCursor, enqueue, outboxComm
 import { findByIdempotencyKey, findOrder, historyOf, insertOrder, listOrders } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
-import { orderSaga } from '../domain/saga/order-saga.ts';
+import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
 import { startOrderSaga } from '../kafka/orchestrator.ts';
 import type { OrderConfig } from '../config.ts';
 import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
@@ -16,6 +16,8 @@ function requestHash(body: PlaceOrderBody): string {
 
 export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof OrderConfig>, store: SagaStore): void {
   const { db } = ctx;
+  // New orders start on the configured definition; orders in flight finish on the one they started with.
+  const saga = ctx.config.OMS_PAYMENT_ENABLED ? orderSagaWithPayment : orderSaga;
 
   app.post(
     '/api/orders',
@@ -29,7 +31,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
         if (!order) return undefined;
         // The order, its saga instance and the first commands commit together.
         const outgoing: OutgoingMessage[] = [];
-        const instance = await startOrderSaga(trx, store, orderSaga, order, (def, payload) =>
+        const instance = await startOrderSaga(trx, store, saga, order, (def, payload) =>
           outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: order.id })),
         );
         await enqueue(trx, outgoing);

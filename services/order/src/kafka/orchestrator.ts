@@ -8,13 +8,18 @@ import type { OrderDb } from '../db/schema.ts';
 import { historyReason } from '../domain/order-status.ts';
 import { onCompensated, onStepResult, startSaga } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
-import type { Decision, SagaDefinition, SagaInstance } from '../domain/saga/types.ts';
+import type { Decision, SagaDefinition, SagaInstance, SagaOrder } from '../domain/saga/types.ts';
 
 /** Queues a message in the current transaction's outbox. */
 export type Emit = <D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>) => void;
 
-function toSagaOrder(order: OrderRow) {
-  return { id: order.id, userId: order.user_id, items: order.items };
+function toSagaOrder(order: OrderRow): SagaOrder {
+  return {
+    id: order.id,
+    userId: order.user_id,
+    items: order.items,
+    total: order.total_amount === null ? null : { amount: order.total_amount, currency: order.total_currency ?? 'EUR' },
+  };
 }
 
 async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit): Promise<void> {

@@ -18,6 +18,8 @@ export interface SagaOrder {
   id: string;
   userId: string;
   items: { sku: string; quantity: number }[];
+  /** Known once stock is reserved (the reservation prices the lines). */
+  total: { amount: number; currency: string } | null;
 }
 
 export interface SagaDefinition {

@@ -1,0 +1,4 @@
+import { main } from '@oms/platform';
+import { paymentService } from './service.ts';
+
+main(paymentService);
