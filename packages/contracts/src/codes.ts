@@ -9,6 +9,7 @@ export const FailureCodes = [
   'UNKNOWN_SKU',
   'CURRENCY_MISMATCH',
   'PAYMENT_DECLINED',
+  'STEP_TIMEOUT',
 ] as const;
 export type FailureCode = (typeof FailureCodes)[number];
 

@@ -9,6 +9,8 @@ import type { OrderDb } from './schema.ts';
  * saga on, or our transaction rolled back) is detected and the row reloaded. The cache is updated
  * only after the writing transaction commits.
  */
+const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+
 export class SagaStore {
   readonly #cache: LRUCache<string, SagaInstance>;
   hits = 0;
@@ -27,6 +29,7 @@ export class SagaStore {
         definition_version: instance.definitionVersion,
         state: instance.state,
         steps: JSON.stringify(instance.steps),
+        deadline_at: toDate(instance.deadlineAt),
         version: instance.version,
       })
       .execute();
@@ -48,6 +51,7 @@ export class SagaStore {
       definitionVersion: row.definition_version,
       state: row.state as SagaState,
       steps: row.steps,
+      deadlineAt: row.deadline_at ? row.deadline_at.getTime() : null,
       version: row.version,
     };
   }
@@ -56,11 +60,24 @@ export class SagaStore {
   async save(db: Kysely<OrderDb>, next: SagaInstance, expectedVersion: number): Promise<boolean> {
     const result = await db
       .updateTable('saga_instances')
-      .set({ state: next.state, steps: JSON.stringify(next.steps), version: next.version, updated_at: new Date() })
+      .set({ state: next.state, steps: JSON.stringify(next.steps), deadline_at: toDate(next.deadlineAt), version: next.version, updated_at: new Date() })
       .where('order_id', '=', next.orderId)
       .where('version', '=', expectedVersion)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  /** Sagas whose running stage is past its deadline, oldest first. */
+  async due(db: Kysely<OrderDb>, limit: number): Promise<string[]> {
+    const rows = await db
+      .selectFrom('saga_instances')
+      .select('order_id')
+      .where('state', '=', 'RUNNING')
+      .where('deadline_at', '<=', new Date())
+      .orderBy('deadline_at')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.order_id);
   }
 
   remember(instance: SagaInstance): void {

@@ -34,6 +34,7 @@ export interface SagaInstancesTable {
   definition_version: number;
   state: string;
   steps: JSONColumnType<Record<string, StepState>>;
+  deadline_at: Date | null;
   version: number;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;

@@ -31,7 +31,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
         if (!order) return undefined;
         // The order, its saga instance and the first commands commit together.
         const outgoing: OutgoingMessage[] = [];
-        const instance = await startOrderSaga(trx, store, saga, order, (def, payload) =>
+        const instance = await startOrderSaga(trx, store, saga, order, ctx.config.SAGA_STEP_DEADLINE_MS, (def, payload) =>
           outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: order.id })),
         );
         await enqueue(trx, outgoing);

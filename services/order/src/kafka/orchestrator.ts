@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { CommitStock, OrderStatusChanged, StockReservationResult, type FailureReason, type MessageDefinition, type OrderStatus } from '@oms/contracts';
-import type { DecodedMessage, HandlerContext, MessageHandler } from '@oms/platform';
+import { buildMessage, enqueue, outboxCommitted, type DecodedMessage, type HandlerContext, type MessageHandler, type OutgoingMessage } from '@oms/platform';
 import { appendHistory, findOrder, setPricing, updateOrderStatus, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { historyReason } from '../domain/order-status.ts';
-import { onCompensated, onStepResult, startSaga } from '../domain/saga/engine.ts';
+import { onCompensated, onDeadline, onStepResult, startSaga } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
 import type { Decision, SagaDefinition, SagaInstance, SagaOrder } from '../domain/saga/types.ts';
 
@@ -63,8 +63,15 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
 }
 
 /** Starts the order saga for a freshly inserted order, in the same transaction (no dual writes). */
-export async function startOrderSaga(trx: Kysely<OrderDb>, store: SagaStore, def: SagaDefinition, order: OrderRow, emit: Emit): Promise<SagaInstance> {
-  const decision = startSaga(def, order.id);
+export async function startOrderSaga(
+  trx: Kysely<OrderDb>,
+  store: SagaStore,
+  def: SagaDefinition,
+  order: OrderRow,
+  defaultDeadlineMs: number,
+  emit: Emit,
+): Promise<SagaInstance> {
+  const decision = startSaga(def, order.id, { now: Date.now(), defaultDeadlineMs });
   await store.insert(trx, decision.instance);
   await appendHistory(trx, order.id, 'CREATED', null, order.created_at);
   emit(OrderStatusChanged, {
@@ -88,41 +95,51 @@ function stepResult(def: SagaDefinition, message: DecodedMessage): { stepId: str
 }
 
 /**
- * Consumes participants' replies: records each in the durable saga state (optimistic on its
- * version, with the cache in front) and carries out what the engine decides.
+ * Loads the saga (cache first), asks the engine, and saves the new state optimistically on its
+ * version; a stale cached copy is detected by the version check, reloaded (locked) and decided
+ * again. Returns nothing when the saga is unknown or the decision changes nothing.
  */
-export function sagaReplyHandler(store: SagaStore): MessageHandler<OrderDb> {
-  return async (ctx: HandlerContext<OrderDb>) => {
-    const { trx, message } = ctx;
-    let instance = await store.load(trx, message.orderId);
-    if (!instance) return; // not a saga of ours (e.g. another system's reply): nothing to do
+async function decideAndSave(
+  trx: Kysely<OrderDb>,
+  store: SagaStore,
+  orderId: string,
+  decide: (def: SagaDefinition, instance: SagaInstance) => Decision,
+  bypassCache = false,
+): Promise<{ def: SagaDefinition; decision: Decision } | undefined> {
+  let instance = await store.load(trx, orderId, bypassCache);
+  for (let attempt = 0; instance && attempt < 2; attempt++) {
     // Each instance finishes on the definition version it started with.
     const def = findDefinition(instance.definition, instance.definitionVersion);
     if (!def) throw new Error(`saga definition ${instance.definition} v${instance.definitionVersion} is not deployed`);
-    const result = stepResult(def, message);
-    if (!result) return;
-    const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
+    const decision = decide(def, instance);
+    if (decision.instance === instance) return undefined; // nothing to record
+    const next = { ...decision.instance, version: instance.version + 1 };
+    if (await store.save(trx, next, instance.version)) return { def, decision: { ...decision, instance: next } };
+    instance = await store.load(trx, orderId, true);
+  }
+  if (instance) throw new Error(`saga ${orderId} changed concurrently twice; retrying`);
+  return undefined;
+}
 
-    let decision: Decision | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      decision =
-        result.phase === 'invoke'
-          ? onStepResult(def, instance, result.stepId, payload.ok === true, payload.reasons ?? [])
-          : onCompensated(def, instance, result.stepId);
-      if (decision.instance === instance) return; // a reply the saga no longer waits for
-      const next = { ...decision.instance, version: instance.version + 1 };
-      if (await store.save(trx, next, instance.version)) {
-        decision = { ...decision, instance: next };
-        break;
-      }
-      // Our copy was stale: reload the row (locked) and decide again.
-      instance = await store.load(trx, message.orderId, true);
-      if (!instance) return;
-      decision = undefined;
-    }
-    if (!decision) throw new Error(`saga ${message.orderId} changed concurrently twice; retrying`);
-    const saved = decision.instance;
-    ctx.afterCommit(() => store.remember(saved));
+/**
+ * Consumes participants' replies: records each in the durable saga state and carries out what
+ * the engine decides.
+ */
+export function sagaReplyHandler(store: SagaStore, defaultDeadlineMs: number): MessageHandler<OrderDb> {
+  return async (ctx: HandlerContext<OrderDb>) => {
+    const { trx, message } = ctx;
+    const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
+    const timing = { now: Date.now(), defaultDeadlineMs };
+    const outcome = await decideAndSave(trx, store, message.orderId, (def, instance) => {
+      const result = stepResult(def, message);
+      if (!result) return { instance, actions: [] };
+      return result.phase === 'invoke'
+        ? onStepResult(def, instance, result.stepId, payload.ok === true, payload.reasons ?? [], timing)
+        : onCompensated(def, instance, result.stepId);
+    });
+    if (!outcome) return; // unknown saga, or a reply it no longer waits for
+    const { def, decision } = outcome;
+    ctx.afterCommit(() => store.remember(decision.instance));
 
     if (message.definition === StockReservationResult && payload.ok) {
       const reservation = message.payload as Static<typeof StockReservationResult.payload>;
@@ -136,4 +153,31 @@ export function sagaReplyHandler(store: SagaStore): MessageHandler<OrderDb> {
     if (!order) throw new Error(`order ${message.orderId} has a saga but no order row`);
     await perform(trx, def, decision, order, (d, p) => ctx.send(d, p));
   };
+}
+
+/**
+ * Fails the steps of sagas whose deadline passed (rule 6), durably: the deadline is a column, so
+ * a restart or another instance picks up where this one stopped.
+ */
+export async function sweepDeadlines(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, defaultDeadlineMs: number): Promise<number> {
+  const due = await store.due(db, 100);
+  let swept = 0;
+  for (const orderId of due) {
+    const outgoing: OutgoingMessage[] = [];
+    const saved = await db.transaction().execute(async (trx) => {
+      const outcome = await decideAndSave(trx, store, orderId, (def, instance) => onDeadline(def, instance, { now: Date.now(), defaultDeadlineMs }), true);
+      if (!outcome) return undefined;
+      const order = await findOrder(trx, orderId);
+      if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
+      await perform(trx, outcome.def, outcome.decision, order, (d, p) => outgoing.push(buildMessage(topicPrefix, d, p, { orderId })));
+      await enqueue(trx, outgoing);
+      return outcome.decision.instance;
+    });
+    if (saved) {
+      store.remember(saved);
+      outboxCommitted();
+      swept++;
+    }
+  }
+  return swept;
 }

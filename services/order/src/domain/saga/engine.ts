@@ -1,5 +1,5 @@
 import type { FailureReason } from '@oms/contracts';
-import type { Decision, SagaAction, SagaDefinition, SagaInstance, StepDefinition } from './types.ts';
+import type { Decision, SagaAction, SagaDefinition, SagaInstance, StepDefinition, Timing } from './types.ts';
 
 // Pure decisions of the orchestrator: state in, state and actions out. No I/O here.
 
@@ -15,8 +15,14 @@ function clone(instance: SagaInstance): SagaInstance {
   return { ...instance, steps: Object.fromEntries(Object.entries(instance.steps).map(([k, v]) => [k, { ...v, reasons: [...v.reasons] }])) };
 }
 
+const defaultTiming = (): Timing => ({ now: Date.now(), defaultDeadlineMs: 30_000 });
+
+function stageDeadline(steps: readonly StepDefinition[], timing: Timing): number {
+  return timing.now + Math.max(...steps.map((s) => s.deadlineMs ?? timing.defaultDeadlineMs));
+}
+
 /** A new saga: every step pending, the first stage's steps invoked. */
-export function startSaga(def: SagaDefinition, orderId: string): Decision {
+export function startSaga(def: SagaDefinition, orderId: string, timing: Timing = defaultTiming()): Decision {
   const first = stagesOf(def)[0];
   const instance: SagaInstance = {
     orderId,
@@ -24,6 +30,7 @@ export function startSaga(def: SagaDefinition, orderId: string): Decision {
     definitionVersion: def.version,
     state: 'RUNNING',
     steps: Object.fromEntries(def.steps.map((s) => [s.id, { status: s.stage === first ? 'WAITING' : 'PENDING', reasons: [] }])),
+    deadlineAt: stageDeadline(stepsIn(def, first ?? 0), timing),
     version: 1,
   };
   return { instance, actions: stepsIn(def, first ?? 0).map((s) => ({ kind: 'invoke', stepId: s.id })) };
@@ -35,7 +42,14 @@ export function startSaga(def: SagaDefinition, orderId: string): Decision {
  * reverse order. An answer the saga no longer waits for changes nothing, except a success that
  * arrives after the saga failed, whose effect is compensated.
  */
-export function onStepResult(def: SagaDefinition, current: SagaInstance, stepId: string, ok: boolean, reasons: FailureReason[]): Decision {
+export function onStepResult(
+  def: SagaDefinition,
+  current: SagaInstance,
+  stepId: string,
+  ok: boolean,
+  reasons: FailureReason[],
+  timing: Timing = defaultTiming(),
+): Decision {
   const step = def.steps.find((s) => s.id === stepId);
   const state = current.steps[stepId];
   if (!step || !state || state.status !== 'WAITING') return { instance: current, actions: [] };
@@ -53,17 +67,50 @@ export function onStepResult(def: SagaDefinition, current: SagaInstance, stepId:
   target.status = ok ? 'SUCCEEDED' : 'FAILED';
   target.reasons = reasons;
 
-  const stageSteps = stepsIn(def, step.stage);
+  return settleStage(def, instance, step.stage, timing);
+}
+
+/**
+ * The running stage's deadline passed: every step still waiting fails with STEP_TIMEOUT, and one
+ * that has a compensation is compensated at once, because its participant may still act late (a
+ * reservation made after the timeout is released: the release follows it on the same partition).
+ * Its late reply then finds the step no longer waiting and changes nothing.
+ */
+export function onDeadline(def: SagaDefinition, current: SagaInstance, timing: Timing = defaultTiming()): Decision {
+  if (current.state !== 'RUNNING' || current.deadlineAt === null || timing.now < current.deadlineAt) return { instance: current, actions: [] };
+  const waiting = def.steps.filter((s) => current.steps[s.id]?.status === 'WAITING');
+  if (waiting.length === 0) return { instance: current, actions: [] };
+  const instance = clone(current);
+  const actions: SagaAction[] = [];
+  for (const s of waiting) {
+    const state = instance.steps[s.id]!;
+    state.reasons = [{ code: 'STEP_TIMEOUT', message: `${s.id} got no answer within ${s.deadlineMs ?? timing.defaultDeadlineMs} ms` }];
+    state.status = s.compensation ? 'COMPENSATING' : 'FAILED';
+    if (s.compensation) actions.push({ kind: 'compensate', stepId: s.id });
+  }
+  const settled = settleStage(def, instance, waiting[0]!.stage, timing);
+  // Reverse order: the timed-out steps belong to the latest stage, so they are undone first,
+  // right after the 'fail' action, then the earlier stages' succeeded steps.
+  const [fail, ...earlier] = settled.actions;
+  return { instance: settled.instance, actions: [...(fail ? [fail] : []), ...actions, ...earlier] };
+}
+
+/** Once no step of `stage` is waiting: next stage, success, or failure with compensation. */
+function settleStage(def: SagaDefinition, instance: SagaInstance, stage: number, timing: Timing): Decision {
+  const stageSteps = stepsIn(def, stage);
   if (stageSteps.some((s) => instance.steps[s.id]!.status === 'WAITING')) return { instance, actions: [] };
 
-  const failed = stageSteps.filter((s) => instance.steps[s.id]!.status === 'FAILED');
+  const failed = stageSteps.filter((s) => instance.steps[s.id]!.status === 'FAILED' || instance.steps[s.id]!.reasons.length > 0);
   if (failed.length === 0) {
-    const next = stagesOf(def).find((st) => st > step.stage);
+    const next = stagesOf(def).find((st) => st > stage);
     if (next === undefined) {
       instance.state = 'SUCCEEDED';
+      instance.deadlineAt = null;
       return { instance, actions: [{ kind: 'succeed' }] };
     }
-    const actions: SagaAction[] = stepsIn(def, next).map((s) => {
+    const nextSteps = stepsIn(def, next);
+    instance.deadlineAt = stageDeadline(nextSteps, timing);
+    const actions: SagaAction[] = nextSteps.map((s) => {
       instance.steps[s.id]!.status = 'WAITING';
       return { kind: 'invoke', stepId: s.id };
     });
@@ -78,7 +125,8 @@ export function onStepResult(def: SagaDefinition, current: SagaInstance, stepId:
     actions.push({ kind: 'compensate', stepId: s.id });
   }
   for (const s of def.steps) if (instance.steps[s.id]!.status === 'PENDING') instance.steps[s.id]!.status = 'COMPENSATED';
-  instance.state = toCompensate.length > 0 ? 'COMPENSATING' : 'FAILED';
+  instance.deadlineAt = null;
+  instance.state = def.steps.some((s) => instance.steps[s.id]!.status === 'COMPENSATING') ? 'COMPENSATING' : 'FAILED';
   return { instance, actions };
 }
 

@@ -9,6 +9,8 @@ export interface StepDefinition {
   readonly command: MessageDefinition;
   readonly reply: MessageDefinition;
   readonly compensation?: { readonly command: MessageDefinition; readonly reply: MessageDefinition };
+  /** How long the participant has to answer; the runtime default applies when absent. */
+  readonly deadlineMs?: number;
   /** The command's payload, from the order. Passes on only what the participant needs. */
   readonly payload: (order: SagaOrder) => unknown;
 }
@@ -42,8 +44,16 @@ export interface SagaInstance {
   definitionVersion: number;
   state: SagaState;
   steps: Record<string, StepState>;
+  /** When the running stage must have answered (epoch ms); null once the saga is no longer waiting. */
+  deadlineAt: number | null;
   /** Optimistic concurrency: bumped on every write. */
   version: number;
+}
+
+/** Clock and default deadline for the engine's decisions (passed in: the engine stays pure). */
+export interface Timing {
+  now: number;
+  defaultDeadlineMs: number;
 }
 
 /** What the orchestrator must do after a decision. */
