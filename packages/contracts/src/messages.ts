@@ -25,9 +25,10 @@ export const OrderLine = Type.Object({
 });
 export type OrderLine = Static<typeof OrderLine>;
 
-export const OrderStatuses = ['CREATED', 'READY_FOR_DELIVERY', 'FAILED'] as const;
+export const OrderStatuses = ['CREATED', 'READY_FOR_DELIVERY', 'FAILED', 'CANCELLED'] as const;
 export type OrderStatus = (typeof OrderStatuses)[number];
-export const FinalStatuses: readonly OrderStatus[] = ['READY_FOR_DELIVERY', 'FAILED'];
+/** READY_FOR_DELIVERY is final for the saga but may still be cancelled (which compensates it). */
+export const FinalStatuses: readonly OrderStatus[] = ['READY_FOR_DELIVERY', 'FAILED', 'CANCELLED'];
 export const OrderStatusSchema = Type.Enum(OrderStatuses);
 
 // ---- commands (orchestrator -> participants) ----

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { onDeadline, onStepResult, startSaga } from '../src/domain/saga/engine.ts';
+import { onCancel, onCompensated, onDeadline, onStepResult, startSaga } from '../src/domain/saga/engine.ts';
 import { orderSaga, orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
 
 const orderId = '22222222-2222-4222-8222-222222222222';
@@ -64,5 +64,30 @@ describe('saga deadlines', () => {
     assert.equal(d.instance.state, 'SUCCEEDED');
     assert.equal(d.instance.deadlineAt, null);
     assert.equal(onDeadline(orderSaga, d.instance, at(10_000)).instance, d.instance);
+  });
+});
+
+describe('saga cancellation', () => {
+  test('cancelling a running saga compensates the succeeded and the still-waiting steps, latest first', () => {
+    let d = startSaga(orderSagaWithPayment, orderId, at(0));
+    d = onStepResult(orderSagaWithPayment, d.instance, 'validateUser', true, [], at(1));
+    d = onStepResult(orderSagaWithPayment, d.instance, 'reserveStock', true, [], at(2));
+    const c = onCancel(orderSagaWithPayment, d.instance);
+    assert.deepEqual(c.actions, [{ kind: 'cancel' }, { kind: 'compensate', stepId: 'authorisePayment' }, { kind: 'compensate', stepId: 'reserveStock' }]);
+    assert.equal(c.instance.state, 'CANCELLING');
+    let done = onCompensated(orderSagaWithPayment, c.instance, 'authorisePayment');
+    assert.equal(done.instance.state, 'CANCELLING');
+    done = onCompensated(orderSagaWithPayment, done.instance, 'reserveStock');
+    assert.equal(done.instance.state, 'CANCELLED');
+  });
+
+  test('a saga that failed or was cancelled cannot be cancelled', () => {
+    let d = startSaga(orderSaga, orderId, at(0));
+    d = onStepResult(orderSaga, d.instance, 'validateUser', false, [{ code: 'USER_INACTIVE', message: 'x' }], at(1));
+    d = onStepResult(orderSaga, d.instance, 'reserveStock', false, [{ code: 'UNKNOWN_SKU', message: 'y' }], at(2));
+    assert.equal(d.instance.state, 'FAILED');
+    assert.equal(onCancel(orderSaga, d.instance).instance, d.instance);
+    const c = onCancel(orderSaga, startSaga(orderSaga, orderId, at(0)).instance);
+    assert.equal(onCancel(orderSaga, c.instance).instance, c.instance);
   });
 });

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { OrderLine } from '@oms/contracts';
 import { mergeLines, planReservation, type StockLevel } from '../domain/reservation.ts';
-import type { InventoryDb, ReservationReply } from './schema.ts';
+import type { InventoryDb, ReservationReply, ReservationState } from './schema.ts';
 
 // Every function here runs inside the consumer's transaction. Product rows are always locked in
 // SKU order, so concurrent orders never deadlock on each other.
@@ -54,15 +54,26 @@ export async function reserve(trx: Kysely<InventoryDb>, orderId: string, lines: 
   return reply;
 }
 
-/** Moves this order's still-reserved quantities with `to`; returns how many lines moved. */
+/**
+ * Moves this order's stock: RELEASED gives back what is reserved or committed (a cancel after
+ * READY_FOR_DELIVERY returns committed stock); COMMITTED turns what is reserved into committed.
+ * Returns how many lines moved.
+ */
 async function settle(trx: Kysely<InventoryDb>, orderId: string, to: 'RELEASED' | 'COMMITTED'): Promise<number> {
-  const held = await trx.selectFrom('reservations').select(['sku', 'quantity']).where('order_id', '=', orderId).where('state', '=', 'RESERVED').orderBy('sku').execute();
+  const from: ReservationState[] = to === 'RELEASED' ? ['RESERVED', 'COMMITTED'] : ['RESERVED'];
+  const held = await trx.selectFrom('reservations').select(['sku', 'quantity', 'state']).where('order_id', '=', orderId).where('state', 'in', from).orderBy('sku').execute();
   if (held.length === 0) return 0;
   await lockProducts(trx, held.map((h) => h.sku));
-  await trx.updateTable('reservations').set({ state: to }).where('order_id', '=', orderId).where('state', '=', 'RESERVED').execute();
+  await trx.updateTable('reservations').set({ state: to }).where('order_id', '=', orderId).where('state', 'in', from).execute();
   await moveStock(
     trx,
-    held.map((h) => (to === 'RELEASED' ? { sku: h.sku, available: h.quantity, reserved: -h.quantity, committed: 0 } : { sku: h.sku, available: 0, reserved: -h.quantity, committed: h.quantity })),
+    held.map((h) =>
+      to === 'COMMITTED'
+        ? { sku: h.sku, available: 0, reserved: -h.quantity, committed: h.quantity }
+        : h.state === 'RESERVED'
+          ? { sku: h.sku, available: h.quantity, reserved: -h.quantity, committed: 0 }
+          : { sku: h.sku, available: h.quantity, reserved: 0, committed: -h.quantity },
+    ),
   );
   return held.length;
 }

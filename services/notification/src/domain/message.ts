@@ -9,5 +9,7 @@ export function notificationText(orderId: string, status: OrderStatus, reasons: 
       return `Your order ${orderId} is ready for delivery.`;
     case 'FAILED':
       return `Your order ${orderId} could not be completed: ${reasons.map((r) => r.message).join('; ') || 'unknown reason'}.`;
+    case 'CANCELLED':
+      return `Your order ${orderId} was cancelled.`;
   }
 }

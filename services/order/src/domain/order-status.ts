@@ -4,5 +4,6 @@ import type { FailureReason, OrderStatus } from '@oms/contracts';
 export function historyReason(status: OrderStatus, reasons: readonly FailureReason[]): string | null {
   if (status === 'FAILED') return reasons.map((r) => `${r.code}: ${r.message}`).join('; ') || 'failed';
   if (status === 'READY_FOR_DELIVERY') return 'every saga step succeeded';
+  if (status === 'CANCELLED') return 'cancelled on request; completed steps are compensated';
   return null;
 }

@@ -4,7 +4,7 @@ import { findByIdempotencyKey, findOrder, historyOf, insertOrder, listOrders } f
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
-import { startOrderSaga } from '../kafka/orchestrator.ts';
+import { cancelOrder, startOrderSaga } from '../kafka/orchestrator.ts';
 import type { OrderConfig } from '../config.ts';
 import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
 
@@ -53,6 +53,15 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       return reply.status(202).header('location', `/api/orders/${order!.id}`).send(toOrderDto(order!, history));
     },
   );
+
+  app.post('/api/orders/:id/cancel', { schema: { params: OrderParams, response: { 202: OrderDto } } }, async (request, reply) => {
+    const outcome = await cancelOrder(db, store, ctx.config.OMS_TOPIC_PREFIX, request.params.id);
+    if (outcome === 'not-found') throw new AppError('ORDER_NOT_FOUND', `order ${request.params.id} does not exist`);
+    const order = (await findOrder(db, request.params.id))!;
+    // FAILED, or already CANCELLED (so a second cancel is refused and changes nothing).
+    if (outcome === 'not-cancellable') throw new AppError('ORDER_NOT_CANCELLABLE', `order ${order.id} is ${order.status} and can no longer be cancelled`);
+    return reply.status(202).send(toOrderDto(order, await historyOf(db, order.id)));
+  });
 
   app.get('/api/orders/:id', { schema: { params: OrderParams, response: { 200: OrderDto } } }, async (request) => {
     const order = await findOrder(db, request.params.id);

@@ -6,7 +6,7 @@ import { appendHistory, findOrder, setPricing, updateOrderStatus, type OrderRow 
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { historyReason } from '../domain/order-status.ts';
-import { onCompensated, onDeadline, onStepResult, startSaga } from '../domain/saga/engine.ts';
+import { onCancel, onCompensated, onDeadline, onStepResult, startSaga } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
 import type { Decision, SagaDefinition, SagaInstance, SagaOrder } from '../domain/saga/types.ts';
 
@@ -55,6 +55,9 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
         break;
       case 'fail':
         await changeStatus(trx, order, 'FAILED', action.reasons, emit);
+        break;
+      case 'cancel':
+        await changeStatus(trx, order, 'CANCELLED', [], emit);
         break;
       case 'compensated':
         break;
@@ -153,6 +156,38 @@ export function sagaReplyHandler(store: SagaStore, defaultDeadlineMs: number): M
     if (!order) throw new Error(`order ${message.orderId} has a saga but no order row`);
     await perform(trx, def, decision, order, (d, p) => ctx.send(d, p));
   };
+}
+
+export type CancelOutcome = 'cancelled' | 'not-cancellable' | 'not-found';
+
+/** Cancels an order's saga in one transaction: order CANCELLED, compensations queued in the outbox. */
+export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string): Promise<CancelOutcome> {
+  const outgoing: OutgoingMessage[] = [];
+  const result = await db.transaction().execute(async (trx) => {
+    // The saga row is locked first, as the reply handler does, so the two never deadlock.
+    let known = false;
+    const saved = await decideAndSave(
+      trx,
+      store,
+      orderId,
+      (def, instance) => {
+        known = true;
+        return onCancel(def, instance);
+      },
+      true,
+    );
+    if (!saved) return { outcome: known ? ('not-cancellable' as const) : ('not-found' as const) };
+    const order = await findOrder(trx, orderId);
+    if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
+    await perform(trx, saved.def, saved.decision, order, (d, p) => outgoing.push(buildMessage(topicPrefix, d, p, { orderId })));
+    await enqueue(trx, outgoing);
+    return { outcome: 'cancelled' as const, instance: saved.decision.instance };
+  });
+  if (result.outcome === 'cancelled') {
+    store.remember(result.instance);
+    outboxCommitted();
+  }
+  return result.outcome;
 }
 
 /**

@@ -137,9 +137,38 @@ export function onCompensated(def: SagaDefinition, current: SagaInstance, stepId
   const instance = clone(current);
   instance.steps[stepId]!.status = 'COMPENSATED';
   const stillCompensating = def.steps.some((s) => instance.steps[s.id]!.status === 'COMPENSATING');
-  if (!stillCompensating && instance.state === 'COMPENSATING') {
-    instance.state = 'FAILED';
+  if (!stillCompensating && (instance.state === 'COMPENSATING' || instance.state === 'CANCELLING')) {
+    instance.state = instance.state === 'CANCELLING' ? 'CANCELLED' : 'FAILED';
     return { instance, actions: [{ kind: 'compensated' }] };
   }
   return { instance, actions: [] };
+}
+
+/** Whether a saga in this state may still be cancelled (running, or succeeded and not yet undone). */
+export function isCancellable(instance: SagaInstance): boolean {
+  return instance.state === 'RUNNING' || instance.state === 'SUCCEEDED';
+}
+
+/**
+ * A cancel request, while the saga runs or after it succeeded: every step that succeeded or is
+ * still waiting is compensated, latest first (a waiting step's participant may still act; its
+ * compensation follows the command on the same partition and undoes it). Steps not started are
+ * skipped. The order is cancelled at once; the saga ends CANCELLED when the compensations are done.
+ */
+export function onCancel(def: SagaDefinition, current: SagaInstance): Decision {
+  if (!isCancellable(current)) return { instance: current, actions: [] };
+  const instance = clone(current);
+  const actions: SagaAction[] = [{ kind: 'cancel' }];
+  const byStageDesc = [...def.steps].sort((a, b) => b.stage - a.stage || def.steps.indexOf(b) - def.steps.indexOf(a));
+  for (const s of byStageDesc) {
+    const state = instance.steps[s.id]!;
+    if (state.status === 'PENDING') state.status = 'COMPENSATED';
+    else if ((state.status === 'SUCCEEDED' || state.status === 'WAITING') && s.compensation) {
+      state.status = 'COMPENSATING';
+      actions.push({ kind: 'compensate', stepId: s.id });
+    } else if (state.status === 'WAITING') state.status = 'FAILED';
+  }
+  instance.deadlineAt = null;
+  instance.state = actions.length > 1 ? 'CANCELLING' : 'CANCELLED';
+  return { instance, actions };
 }

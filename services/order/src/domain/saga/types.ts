@@ -31,7 +31,8 @@ export interface SagaDefinition {
 }
 
 export type StepStatus = 'PENDING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
-export type SagaState = 'RUNNING' | 'COMPENSATING' | 'SUCCEEDED' | 'FAILED';
+/** COMPENSATING ends FAILED; CANCELLING (a cancel request) ends CANCELLED. */
+export type SagaState = 'RUNNING' | 'COMPENSATING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
 
 export interface StepState {
   status: StepStatus;
@@ -62,6 +63,7 @@ export type SagaAction =
   | { kind: 'compensate'; stepId: string }
   | { kind: 'succeed' }
   | { kind: 'fail'; reasons: FailureReason[] }
+  | { kind: 'cancel' }
   | { kind: 'compensated' };
 
 export interface Decision {
