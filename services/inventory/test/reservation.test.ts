@@ -42,3 +42,23 @@ test('an order mixing currencies is refused', () => {
   assert.equal(plan.ok, false);
   assert.equal(!plan.ok && plan.reasons[0]!.code, 'CURRENCY_MISMATCH');
 });
+
+test('an unknown SKU and a short SKU are both reported, and nothing is priced', () => {
+  const plan = planReservation([{ sku: 'A', quantity: 9 }, { sku: 'X', quantity: 1 }], stock([['A', 1, 100]]));
+  assert.deepEqual(plan, {
+    ok: false,
+    reasons: [
+      { code: 'UNKNOWN_SKU', message: 'unknown SKU: X' },
+      { code: 'INSUFFICIENT_STOCK', message: 'A: 9 requested, 1 available' },
+    ],
+  });
+});
+
+test('duplicate lines that fit together are reserved as one priced line', () => {
+  const plan = planReservation([{ sku: 'A', quantity: 1 }, { sku: 'A', quantity: 2 }], stock([['A', 3, 100]]));
+  assert.deepEqual(plan, { ok: true, lines: [{ sku: 'A', quantity: 3, unitPrice: eur(100) }], total: eur(300) });
+});
+
+test('taking exactly what is available is allowed', () => {
+  assert.equal(planReservation([{ sku: 'A', quantity: 3 }], stock([['A', 3, 1]])).ok, true);
+});

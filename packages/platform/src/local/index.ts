@@ -1,3 +1,7 @@
-export * from './ports.ts';
-export * from './kafka.ts';
-export * from './postgres.ts';
+// Kafka and PostgreSQL run on this machine for npm start and the tests (no Docker, no installs
+// beyond a JDK and Maven for Kafka).
+export { assertPortFree, findFreePort } from './ports.ts';
+export { ensureKafkaJars, startLocalKafka } from './kafka.ts';
+export type { LocalKafka, LocalKafkaOptions } from './kafka.ts';
+export { startLocalPostgres } from './postgres.ts';
+export type { LocalPostgres, LocalPostgresOptions } from './postgres.ts';

@@ -1,23 +1,32 @@
 import { createServer } from 'node:net';
 
-/** Fails with one sentence naming the port, its use and the variable that moves it. */
-export async function assertPortFree(port: number, what: string, envVar: string, host = '127.0.0.1'): Promise<void> {
-  const free = await new Promise<boolean>((resolve) => {
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
-    srv.listen(port, host, () => srv.close(() => resolve(true)));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
   });
-  if (!free) throw new Error(`Port ${port} (${what}) is already in use on ${host}; stop what uses it or set ${envVar} to another port.`);
 }
 
-/** A port the OS says is free right now (tests). */
-export async function findFreePort(): Promise<number> {
+/**
+ * Checks before starting a server, because the servers themselves fail on a taken port with a
+ * message buried in their logs. Throws one sentence naming the port, its use and the variable
+ * that moves it.
+ */
+export async function assertPortFree(port: number, host: string, what: string, envVar: string): Promise<void> {
+  if (!(await canListen(port, host))) {
+    throw new Error(`Port ${port} (${what}) is already in use on ${host}; stop what uses it or set ${envVar} to another port.`);
+  }
+}
+
+/** A port the OS says is free right now (for tests; another process may still take it). */
+export function findFreePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen({ port: 0, host, exclusive: true }, () => {
       const address = srv.address();
-      srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      srv.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
     });
   });
 }

@@ -21,13 +21,21 @@ export async function listProducts(db: Kysely<InventoryDb>, afterSku: string | u
   return q.orderBy('sku').limit(limit).execute();
 }
 
-/** Restock or correct. The guard refuses a change that would make `available` negative. */
+/** The most units one product may hold in all: every counter is an int, and moves never overflow one. */
+export const MAX_UNITS = 2_147_483_647;
+
+/**
+ * Restock or correct, in one statement so it cannot race a reservation. The guard refuses a change
+ * that would make `available` negative or the product's total exceed MAX_UNITS; undefined then.
+ */
 export async function adjustStock(db: Kysely<InventoryDb>, sku: string, delta: number): Promise<ProductRow | undefined> {
   return db
     .updateTable('products')
     .set({ available: sql<number>`available + ${delta}`, updated_at: new Date() })
     .where('sku', '=', sku)
-    .where(sql<boolean>`available + ${delta} >= 0`)
+    // In bigint: an int sum that overflows would fail the statement instead of failing the guard.
+    .where(sql<boolean>`available::bigint + ${delta}::bigint >= 0`)
+    .where(sql<boolean>`available::bigint + reserved + committed + ${delta}::bigint <= ${MAX_UNITS}`)
     .returningAll()
     .executeTakeFirst();
 }

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { Static } from 'typebox';
 import type { StockReservationResult } from '@oms/contracts';
+import type { ReservationState } from '../domain/settlement.ts';
 
 export type ReservationReply = Static<typeof StockReservationResult.payload>;
 
@@ -15,8 +16,6 @@ export interface ProductsTable {
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
-
-export type ReservationState = 'RESERVED' | 'RELEASED' | 'COMMITTED';
 
 export interface ReservationsTable {
   order_id: string;

@@ -1,13 +1,17 @@
 import { sql, type Kysely } from 'kysely';
 import type { OrderLine } from '@oms/contracts';
 import { mergeLines, planReservation, type StockLevel } from '../domain/reservation.ts';
-import type { InventoryDb, ReservationReply, ReservationState } from './schema.ts';
+import { reservationMoves, settledFrom, settlementMoves, type Settlement, type StockMove } from '../domain/settlement.ts';
+import type { InventoryDb, ReservationReply } from './schema.ts';
 
-// Every function here runs inside the consumer's transaction. Product rows are always locked in
-// SKU order, so concurrent orders never deadlock on each other.
+// Every function here runs inside the consumer's transaction (never the pool), so its effects,
+// the inbox entry and the reply in the outbox commit or roll back together. Locks are taken in
+// one order: the order's answer row, then its reservation rows, then product rows sorted by SKU,
+// so concurrent commands never deadlock on each other.
 
 async function lockProducts(trx: Kysely<InventoryDb>, skus: readonly string[]) {
   if (skus.length === 0) return [];
+  // ORDER BY runs below the row locking, so the rows are locked in SKU order.
   return trx
     .selectFrom('products')
     .select(['sku', 'available', 'price_amount', 'currency'])
@@ -17,8 +21,8 @@ async function lockProducts(trx: Kysely<InventoryDb>, skus: readonly string[]) {
     .execute();
 }
 
-/** Adds the deltas to the given SKUs' counters in one statement. */
-async function moveStock(trx: Kysely<InventoryDb>, moves: readonly { sku: string; available: number; reserved: number; committed: number }[]): Promise<void> {
+/** Adds the moves to the SKUs' counters in one statement; the rows are already locked. */
+async function moveStock(trx: Kysely<InventoryDb>, moves: readonly StockMove[]): Promise<void> {
   if (moves.length === 0) return;
   await sql`
     update products p
@@ -30,10 +34,23 @@ async function moveStock(trx: Kysely<InventoryDb>, moves: readonly { sku: string
      where p.sku = m.sku`.execute(trx);
 }
 
-/** Reserves every line or none; the first answer for an order is kept and repeated. */
+const refusal: ReservationReply = { ok: false, reasons: [], lines: [], total: null };
+
+/**
+ * Reserves every line or none. The first answer for an order is stored and repeated: a reserve
+ * that comes again (redelivered under a new message id) changes nothing, and one that comes after
+ * the order's release finds the refusal that release stored.
+ */
 export async function reserve(trx: Kysely<InventoryDb>, orderId: string, lines: readonly OrderLine[]): Promise<ReservationReply> {
-  const earlier = await trx.selectFrom('reservation_results').select('result').where('order_id', '=', orderId).forUpdate().executeTakeFirst();
-  if (earlier) return earlier.result;
+  // Claim the order's answer row first: a concurrent release or reserve of this order waits on it,
+  // and if another one claimed it, ON CONFLICT waited for that one to commit, so its answer is final.
+  const claimed = await trx
+    .insertInto('reservation_results')
+    .values({ order_id: orderId, result: JSON.stringify(refusal) })
+    .onConflict((oc) => oc.column('order_id').doNothing())
+    .returning('order_id')
+    .executeTakeFirst();
+  if (!claimed) return (await trx.selectFrom('reservation_results').select('result').where('order_id', '=', orderId).executeTakeFirstOrThrow()).result;
 
   const merged = mergeLines(lines);
   const rows = await lockProducts(trx, merged.map((l) => l.sku));
@@ -41,7 +58,7 @@ export async function reserve(trx: Kysely<InventoryDb>, orderId: string, lines: 
   const plan = planReservation(merged, stock);
   let reply: ReservationReply;
   if (plan.ok) {
-    await moveStock(trx, plan.lines.map((l) => ({ sku: l.sku, available: -l.quantity, reserved: l.quantity, committed: 0 })));
+    await moveStock(trx, reservationMoves(plan.lines));
     await trx
       .insertInto('reservations')
       .values(plan.lines.map((l) => ({ order_id: orderId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice.amount, currency: l.unitPrice.currency, state: 'RESERVED' as const })))
@@ -50,39 +67,37 @@ export async function reserve(trx: Kysely<InventoryDb>, orderId: string, lines: 
   } else {
     reply = { ok: false, reasons: plan.reasons, lines: [], total: null };
   }
-  await trx.insertInto('reservation_results').values({ order_id: orderId, result: JSON.stringify(reply) }).execute();
+  await trx.updateTable('reservation_results').set({ result: JSON.stringify(reply) }).where('order_id', '=', orderId).execute();
   return reply;
 }
 
-/**
- * Moves this order's stock: RELEASED gives back what is reserved or committed (a cancel after
- * READY_FOR_DELIVERY returns committed stock); COMMITTED turns what is reserved into committed.
- * Returns how many lines moved.
- */
-async function settle(trx: Kysely<InventoryDb>, orderId: string, to: 'RELEASED' | 'COMMITTED'): Promise<number> {
-  const from: ReservationState[] = to === 'RELEASED' ? ['RESERVED', 'COMMITTED'] : ['RESERVED'];
-  const held = await trx.selectFrom('reservations').select(['sku', 'quantity', 'state']).where('order_id', '=', orderId).where('state', 'in', from).orderBy('sku').execute();
+/** Settles what this order holds; returns how many lines moved (0 when already settled). */
+async function settle(trx: Kysely<InventoryDb>, orderId: string, to: Settlement): Promise<number> {
+  // Locked, so a concurrent settle of the same order waits and then sees the lines already moved.
+  const held = await trx
+    .selectFrom('reservations')
+    .select(['sku', 'quantity', 'state'])
+    .where('order_id', '=', orderId)
+    .where('state', 'in', settledFrom(to))
+    .orderBy('sku')
+    .forUpdate()
+    .execute();
   if (held.length === 0) return 0;
   await lockProducts(trx, held.map((h) => h.sku));
-  await trx.updateTable('reservations').set({ state: to }).where('order_id', '=', orderId).where('state', 'in', from).execute();
-  await moveStock(
-    trx,
-    held.map((h) =>
-      to === 'COMMITTED'
-        ? { sku: h.sku, available: 0, reserved: -h.quantity, committed: h.quantity }
-        : h.state === 'RESERVED'
-          ? { sku: h.sku, available: h.quantity, reserved: -h.quantity, committed: 0 }
-          : { sku: h.sku, available: h.quantity, reserved: 0, committed: -h.quantity },
-    ),
-  );
+  await trx.updateTable('reservations').set({ state: to }).where('order_id', '=', orderId).where('state', 'in', settledFrom(to)).execute();
+  await moveStock(trx, settlementMoves(held, to));
   return held.length;
 }
 
-/** Gives back what the order holds. Idempotent; a release before any reserve blocks that reserve. */
+/**
+ * Gives back what the order holds, reserved or committed. Idempotent. It also stores a refusal as
+ * the order's reservation answer when there is none yet, so a reserve arriving after its release
+ * reserves nothing.
+ */
 export async function release(trx: Kysely<InventoryDb>, orderId: string): Promise<boolean> {
   await trx
     .insertInto('reservation_results')
-    .values({ order_id: orderId, result: JSON.stringify({ ok: false, reasons: [], lines: [], total: null } satisfies ReservationReply) })
+    .values({ order_id: orderId, result: JSON.stringify(refusal) })
     .onConflict((oc) => oc.column('order_id').doNothing())
     .execute();
   return (await settle(trx, orderId, 'RELEASED')) > 0;

@@ -3,8 +3,13 @@ import { Money } from '@oms/contracts';
 import type { ProductRow } from '../db/products.ts';
 
 export const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
+/** Money as in contracts, bounded so the bigint column and JS numbers hold it exactly. */
+export const Price = Type.Object(
+  { amount: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), currency: Money.properties.currency },
+  { additionalProperties: false },
+);
 export const CreateProductBody = Type.Object(
-  { sku: Sku, name: Type.String({ minLength: 1, maxLength: 200 }), price: Money, stock: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) },
+  { sku: Sku, name: Type.String({ minLength: 1, maxLength: 200 }), price: Price, stock: Type.Integer({ minimum: 0, maximum: 1_000_000_000 }) },
   { additionalProperties: false },
 );
 export const StockBody = Type.Object({ delta: Type.Integer({ not: { const: 0 }, minimum: -1_000_000_000, maximum: 1_000_000_000 }) }, { additionalProperties: false });

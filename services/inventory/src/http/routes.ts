@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { AppError, decodeCursor, encodeCursor, type HttpServer } from '@oms/platform';
-import { adjustStock, findProduct, insertProduct, listProducts } from '../db/products.ts';
+import { adjustStock, findProduct, insertProduct, listProducts, MAX_UNITS } from '../db/products.ts';
 import type { InventoryDb } from '../db/schema.ts';
 import { CreateProductBody, ListQuery, ProductDto, ProductPage, SkuParams, StockBody, toProductDto } from './dto.ts';
 
@@ -33,8 +33,12 @@ export function productRoutes(app: HttpServer, db: Kysely<InventoryDb>): void {
   app.post('/api/products/:sku/stock', { schema: { params: SkuParams, body: StockBody, response: { 200: ProductDto } } }, async (request) => {
     const row = await adjustStock(db, request.params.sku, request.body.delta);
     if (row) return toProductDto(row);
+    // Refused: say why from the row as it is now.
     const exists = await findProduct(db, request.params.sku);
     if (!exists) throw new AppError('PRODUCT_NOT_FOUND', `product ${request.params.sku} does not exist`);
-    throw new AppError('STOCK_WOULD_GO_NEGATIVE', `available is ${exists.available}; a change of ${request.body.delta} would make it negative`);
+    if (exists.available + request.body.delta < 0) {
+      throw new AppError('STOCK_WOULD_GO_NEGATIVE', `available is ${exists.available}; a change of ${request.body.delta} would make it negative`);
+    }
+    throw new AppError('VALIDATION_FAILED', `a product holds at most ${MAX_UNITS} units in all; a change of ${request.body.delta} would exceed that`);
   });
 }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { FailureReason } from '@oms/contracts';
+import type { FailureReason, OrderStatus } from '@oms/contracts';
 import type { NotificationDb, NotificationsTable } from './schema.ts';
 
 export type NotificationRow = Selectable<NotificationsTable>;
@@ -7,7 +7,7 @@ export type NotificationRow = Selectable<NotificationsTable>;
 /** True when recorded now; false when this (order, status) was already notified. */
 export async function recordNotification(
   db: Kysely<NotificationDb>,
-  n: { orderId: string; userId: string; status: string; message: string; reasons: FailureReason[] },
+  n: { orderId: string; userId: string; status: OrderStatus; message: string; reasons: FailureReason[] },
 ): Promise<boolean> {
   const row = await db
     .insertInto('notifications')
