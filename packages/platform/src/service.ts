@@ -4,7 +4,8 @@ import { BaseConfig, loadConfig } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { ensureDatabase, openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
-import { startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
+import { messageApplier, startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
+import { deadLetterRoutes } from './http/dead-letter-routes.ts';
 import { startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 
@@ -73,14 +74,15 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
 
   const relay: OutboxRelay = startOutboxRelay({ pool: database.pool, brokers, clientId: `${def.name}-outbox-${process.pid}`, logger });
   let consumer: RunningConsumer | undefined;
-  if (def.consumes) {
+  const handler = def.consumes?.handler(ctx);
+  if (def.consumes && handler) {
     consumer = await startConsumer({
       db: database.db,
       brokers,
       groupId: def.name,
       topics: def.consumes.topics,
       topicPrefix: config.OMS_TOPIC_PREFIX,
-      handler: def.consumes.handler(ctx),
+      handler,
       logger,
     });
   }
@@ -95,6 +97,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
     }),
   });
   await def.routes(app, ctx);
+  if (handler) deadLetterRoutes(app, { service: def.name, db: database.db, apply: messageApplier(handler, config.OMS_TOPIC_PREFIX) });
   try {
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {

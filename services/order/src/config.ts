@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import type { ServiceConfig } from '@oms/platform';
 
 export const OrderConfig = {
   /** Saga instances kept in the in-process cache in front of the saga table. */
@@ -7,6 +8,15 @@ export const OrderConfig = {
   SAGA_STEP_DEADLINE_MS: Type.Integer({ minimum: 100, default: 30_000 }),
   /** How often the deadline sweeper looks for sagas past their deadline. */
   SAGA_SWEEP_INTERVAL_MS: Type.Integer({ minimum: 50, default: 1_000 }),
+  /** Retries of unanswered commands and compensations: first wait (doubling, with jitter, up to SAGA_RETRY_MAX_INTERVAL_MS). */
+  SAGA_RETRY_INITIAL_MS: Type.Integer({ minimum: 10, default: 2_000 }),
+  SAGA_RETRY_MAX_INTERVAL_MS: Type.Integer({ minimum: 10, default: 60_000 }),
+  /** Sends of a command in all while unanswered, within its deadline. */
+  SAGA_INVOKE_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 3 }),
+  /** Sends of a compensation in all before the saga stops in COMPENSATION_FAILED for an operator. */
+  SAGA_COMPENSATION_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 8 }),
   /** Payment authorisation as a saga step (on by default). Off: validate ∥ reserve only. */
   OMS_PAYMENT_ENABLED: Type.Boolean({ default: true }),
 };
+
+export type OrderConfigValues = ServiceConfig<typeof OrderConfig>;

@@ -4,7 +4,8 @@ import { OrderConfig } from './config.ts';
 import { SagaStore } from './db/sagas.ts';
 import type { OrderDb } from './db/schema.ts';
 import { orderRoutes } from './http/routes.ts';
-import { sagaReplyHandler, sweepDeadlines } from './kafka/orchestrator.ts';
+import { sagaAdminRoutes } from './http/admin.ts';
+import { sagaClock, sagaReplyHandler, sweepTimers } from './kafka/orchestrator.ts';
 
 /** One store per process: the HTTP side warms the cache the reply handler reads. */
 let store: SagaStore | undefined;
@@ -14,16 +15,23 @@ export const orderService: ServiceDefinition<OrderDb, typeof OrderConfig> = {
   name: 'order',
   config: OrderConfig,
   migrationsDir: new URL('../migrations/', import.meta.url).pathname,
-  consumes: { topics: [Topics.sagaReplies], handler: (ctx) => sagaReplyHandler(storeFor(ctx.config.SAGA_CACHE_SIZE), ctx.config.SAGA_STEP_DEADLINE_MS) },
-  routes: (app, ctx) => orderRoutes(app, ctx, storeFor(ctx.config.SAGA_CACHE_SIZE)),
+  consumes: { topics: [Topics.sagaReplies], handler: (ctx) => sagaReplyHandler(storeFor(ctx.config.SAGA_CACHE_SIZE), sagaClock(ctx.config)) },
+  routes: (app, ctx) => {
+    orderRoutes(app, ctx, storeFor(ctx.config.SAGA_CACHE_SIZE), sagaClock(ctx.config));
+    sagaAdminRoutes(app, ctx, storeFor(ctx.config.SAGA_CACHE_SIZE), sagaClock(ctx.config));
+  },
   background: ({ db, config, logger }) => {
     const store = storeFor(config.SAGA_CACHE_SIZE);
+    const clock = sagaClock(config);
     let running = true;
     let current: Promise<unknown> | undefined;
     const timer = setInterval(() => {
       if (!running || current) return; // one sweep at a time
-      current = sweepDeadlines(db, store, config.OMS_TOPIC_PREFIX, config.SAGA_STEP_DEADLINE_MS)
-        .then((swept) => swept > 0 && logger.info({ swept }, 'saga steps timed out'))
+      current = sweepTimers(db, store, config.OMS_TOPIC_PREFIX, clock)
+        .then(({ moved, compensationFailed }) => {
+          if (moved > 0) logger.info({ moved }, 'sagas moved by the clock (deadlines, retries)');
+          if (compensationFailed.length > 0) logger.error({ orderIds: compensationFailed }, 'compensation given up: saga in COMPENSATION_FAILED, see /api/admin/sagas');
+        })
         .catch((error: unknown) => logger.warn({ err: error }, 'deadline sweep failed; will retry'))
         .finally(() => (current = undefined));
     }, config.SAGA_SWEEP_INTERVAL_MS);

@@ -4,8 +4,13 @@ import type { Static, TSchema } from 'typebox';
 import { decodeMessage, dlqTopic, UnreadableMessageError, type MessageDefinition } from '@oms/contracts';
 import { isTransient } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { backoffMs, type RetryPolicy } from '../retry.ts';
+import { ordersWithParkedMessages, parkBehind, parkFailed, type ApplyInTransaction, type ParkedRecord } from './dead-letters.ts';
 import { claimMessages } from './inbox.ts';
 import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
+
+/** Transient failures (database or broker down) are retried forever, ~0.1 s doubling to ~5 s, with jitter. */
+const transientRetry: RetryPolicy = { initialIntervalMs: 100, backoffCoefficient: 2, maxIntervalMs: 5_000, maxAttempts: Infinity };
 
 export type DecodedMessage = ReturnType<typeof decodeMessage>;
 type KafkaMessage = Message<string, string, string, string>;
@@ -50,6 +55,57 @@ function withPrefix(prefix: string, name: string) {
 }
 
 /**
+ * Applies messages inside the caller's transaction: claims their ids in the inbox (a message seen
+ * before is skipped), runs the handler, and queues what it sends in the outbox. Returns what to
+ * run once the transaction has committed. Shared by the consumer and the dead-letter replay.
+ */
+export async function applyInTransaction<DB>(
+  trx: Transaction<DB>,
+  handler: MessageHandler<DB>,
+  topicPrefix: string,
+  batch: readonly DecodedMessage[],
+): Promise<() => void> {
+  const committed: (() => void)[] = [];
+  const fresh = await claimMessages(trx, batch.map((m) => m.messageId));
+  const outgoing: OutgoingMessage[] = [];
+  for (const message of batch) {
+    // delete(): a message twice in one batch is applied once.
+    if (!fresh.delete(message.messageId)) continue;
+    await handler({
+      trx,
+      message,
+      send(def, payload, origin) {
+        outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
+      },
+      afterCommit(fn) {
+        committed.push(fn);
+      },
+    });
+  }
+  await enqueue(trx, outgoing);
+  if (outgoing.length > 0) committed.push(outboxCommitted);
+  return () => {
+    for (const fn of committed) fn();
+  };
+}
+
+/** The replay side of the consumer: applies one dead letter as the consumer would have. */
+export function messageApplier<DB>(handler: MessageHandler<DB>, topicPrefix: string): ApplyInTransaction {
+  return (trx, message) => applyInTransaction(trx as unknown as Transaction<DB>, handler, topicPrefix, [message]);
+}
+
+function parkedRecord(m: KafkaMessage, decoded?: DecodedMessage): ParkedRecord {
+  return {
+    topic: m.topic,
+    partition: m.partition,
+    offset: m.offset,
+    key: m.key ?? null,
+    value: m.value ?? '',
+    ...(decoded ? { orderId: decoded.orderId, messageId: decoded.messageId, type: decoded.type } : {}),
+  };
+}
+
+/**
  * Consumes topics with a group, applying each poll's messages in one transaction together with
  * their inbox entries and outbox rows, then commits the offsets. Unreadable messages and messages
  * whose handler fails for good go to `<topic>.dlq` with the reason; the partition keeps moving.
@@ -91,8 +147,13 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
 
   const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-  async function deadLetter(m: KafkaMessage, reason: string): Promise<void> {
-    logger.warn({ topic: m.topic, partition: m.partition, offset: String(m.offset), reason }, 'message dead-lettered');
+  /**
+   * Parks a message that cannot be applied (in the service's dead_letters table, for the admin
+   * API) and copies it to `<topic>.dlq` with the reason, for tools that watch topics.
+   */
+  async function deadLetter(m: KafkaMessage, reason: string, decoded?: DecodedMessage): Promise<void> {
+    logger.warn({ topic: m.topic, partition: m.partition, offset: String(m.offset), orderId: decoded?.orderId, reason }, 'message dead-lettered');
+    await retryTransient(() => parkFailed(opts.db, parkedRecord(m, decoded), reason));
     await retryTransient(() =>
       dlqProducer.send({
         messages: [
@@ -113,71 +174,39 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
     );
   }
 
-  async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
-    let backoff = 100;
-    for (;;) {
+  /** Retries `fn` while it fails transiently (or, with `always`, whatever the failure) and the consumer runs. */
+  async function retryWhile<T>(fn: () => Promise<T>, always: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (error) {
-        if (!running) throw error;
-        logger.warn({ err: error }, 'transient failure; retrying');
-        await pause(backoff + Math.random() * backoff);
-        backoff = Math.min(backoff * 2, 5_000);
+        if (!running || (!always && !isTransient(error))) throw error;
+        logger.warn({ err: error, attempt }, 'transient failure; retrying');
+        await pause(backoffMs(transientRetry, attempt));
       }
     }
   }
+  const retryTransient = <T>(fn: () => Promise<T>) => retryWhile(fn, true);
+  const retryTransientOnly = <T>(fn: () => Promise<T>) => retryWhile(fn, false);
 
   async function apply(batch: readonly DecodedMessage[]): Promise<void> {
-    const committed: (() => void)[] = [];
-    await opts.db.transaction().execute(async (trx) => {
-      const fresh = await claimMessages(trx, batch.map((m) => m.messageId));
-      const outgoing: OutgoingMessage[] = [];
-      for (const message of batch) {
-        // delete(): a message twice in one batch is applied once.
-        if (!fresh.delete(message.messageId)) continue;
-        await opts.handler({
-          trx,
-          message,
-          send(def, payload, origin) {
-            outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
-          },
-          afterCommit(fn) {
-            committed.push(fn);
-          },
-        });
-      }
-      await enqueue(trx, outgoing);
-      if (outgoing.length > 0) committed.push(outboxCommitted);
-    });
-    for (const fn of committed) fn();
+    const after = await opts.db.transaction().execute((trx) => applyInTransaction(trx, opts.handler, topicPrefix, batch));
+    after();
   }
 
   /** Applies one message alone, retrying transient failures; dead-letters it after maxAttempts other failures. */
-  async function applyAlone(m: KafkaMessage, decoded: DecodedMessage): Promise<void> {
+  async function applyAlone(m: KafkaMessage, decoded: DecodedMessage): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await retryTransientOnly(() => apply([decoded]));
-        return;
+        return true;
       } catch (error) {
+        if (!running) throw error;
         if (attempt >= maxAttempts) {
-          await deadLetter(m, `handler failed ${attempt} times: ${(error as Error).message}`);
-          return;
+          await deadLetter(m, `handler failed ${attempt} times: ${(error as Error).message}`, decoded);
+          return false;
         }
         await pause(50 * attempt);
-      }
-    }
-  }
-
-  async function retryTransientOnly(fn: () => Promise<void>): Promise<void> {
-    let backoff = 100;
-    for (;;) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (!isTransient(error) || !running) throw error;
-        logger.warn({ err: error }, 'transient failure applying messages; retrying');
-        await pause(backoff + Math.random() * backoff);
-        backoff = Math.min(backoff * 2, 5_000);
       }
     }
   }
@@ -192,14 +221,26 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
         await deadLetter(m, error.message);
       }
     }
-    if (readable.length > 0) {
+    // Per-order ordering: a message for an order with a parked message waits behind it.
+    const parked = await retryTransient(() => ordersWithParkedMessages(opts.db, readable.map((r) => r.decoded.orderId)));
+    const ready: typeof readable = [];
+    for (const r of readable) {
+      if (parked.has(r.decoded.orderId) && (await retryTransient(() => parkBehind(opts.db, { ...parkedRecord(r.raw, r.decoded), orderId: r.decoded.orderId })))) continue;
+      ready.push(r);
+    }
+    if (ready.length > 0) {
       try {
-        await retryTransientOnly(() => apply(readable.map((r) => r.decoded)));
+        await retryTransientOnly(() => apply(ready.map((r) => r.decoded)));
       } catch (error) {
         if (!running) throw error;
-        // One bad message must not block the others: apply them one by one to isolate it.
-        logger.warn({ err: error, size: readable.length }, 'batch failed; applying its messages one by one');
-        for (const r of readable) await applyAlone(r.raw, r.decoded);
+        // One bad message must not block the others: apply them one by one to isolate it; the
+        // messages after it for the same order wait behind it.
+        logger.warn({ err: error, size: ready.length }, 'batch failed; applying its messages one by one');
+        const failedOrders = new Set<string>();
+        for (const r of ready) {
+          if (failedOrders.has(r.decoded.orderId) && (await retryTransient(() => parkBehind(opts.db, { ...parkedRecord(r.raw, r.decoded), orderId: r.decoded.orderId })))) continue;
+          if (!(await applyAlone(r.raw, r.decoded))) failedOrders.add(r.decoded.orderId);
+        }
       }
     }
     await commitOffsets(batch);

@@ -1,7 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { LRUCache } from 'lru-cache';
+import { wakeAt } from '../domain/saga/engine.ts';
 import type { SagaInstance, SagaState } from '../domain/saga/types.ts';
-import type { OrderDb } from './schema.ts';
+import type { OrderDb, SagaInstancesTable } from './schema.ts';
 
 /**
  * Saga instances in PostgreSQL with an LRU cache in front (the seed's EhCache role). The table is
@@ -10,6 +11,19 @@ import type { OrderDb } from './schema.ts';
  * only after the writing transaction commits.
  */
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+function fromRow(row: Selectable<SagaInstancesTable>): SagaInstance {
+  return {
+    orderId: row.order_id,
+    definition: row.definition,
+    definitionVersion: row.definition_version,
+    state: row.state as SagaState,
+    steps: row.steps,
+    deadlineAt: row.deadline_at ? row.deadline_at.getTime() : null,
+    ...(row.resume_state ? { resumeState: row.resume_state as SagaInstance['resumeState'] } : {}),
+    version: row.version,
+  };
+}
 
 export class SagaStore {
   readonly #cache: LRUCache<string, SagaInstance>;
@@ -30,6 +44,8 @@ export class SagaStore {
         state: instance.state,
         steps: JSON.stringify(instance.steps),
         deadline_at: toDate(instance.deadlineAt),
+        wake_at: toDate(wakeAt(instance)),
+        resume_state: instance.resumeState ?? null,
         version: instance.version,
       })
       .execute();
@@ -44,40 +60,58 @@ export class SagaStore {
     }
     this.misses++;
     const row = await db.selectFrom('saga_instances').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst();
-    if (!row) return undefined;
-    return {
-      orderId: row.order_id,
-      definition: row.definition,
-      definitionVersion: row.definition_version,
-      state: row.state as SagaState,
-      steps: row.steps,
-      deadlineAt: row.deadline_at ? row.deadline_at.getTime() : null,
-      version: row.version,
-    };
+    return row ? fromRow(row) : undefined;
   }
 
   /** Writes `next` if the row is still at `expectedVersion`; false means the caller's copy was stale. */
   async save(db: Kysely<OrderDb>, next: SagaInstance, expectedVersion: number): Promise<boolean> {
     const result = await db
       .updateTable('saga_instances')
-      .set({ state: next.state, steps: JSON.stringify(next.steps), deadline_at: toDate(next.deadlineAt), version: next.version, updated_at: new Date() })
+      .set({
+        state: next.state,
+        steps: JSON.stringify(next.steps),
+        deadline_at: toDate(next.deadlineAt),
+        wake_at: toDate(wakeAt(next)),
+        resume_state: next.resumeState ?? null,
+        version: next.version,
+        updated_at: new Date(),
+      })
       .where('order_id', '=', next.orderId)
       .where('version', '=', expectedVersion)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
   }
 
-  /** Sagas whose running stage is past its deadline, oldest first. */
+  /** Sagas that need the clock now (a stage deadline passed, or a step's next attempt is due), most overdue first. */
   async due(db: Kysely<OrderDb>, limit: number): Promise<string[]> {
+    const rows = await db.selectFrom('saga_instances').select('order_id').where('wake_at', '<=', new Date()).orderBy('wake_at').limit(limit).execute();
+    return rows.map((r) => r.order_id);
+  }
+
+  /**
+   * Sagas an operator should look at, oldest change first: COMPENSATION_FAILED, and sagas not
+   * final whose stage deadline or next attempt is more than `graceMs` overdue (the sweeper should
+   * have moved them), or that have not moved for `staleMs`.
+   */
+  async needingAttention(db: Kysely<OrderDb>, opts: { graceMs: number; staleMs: number; limit: number; afterOrderId?: string }): Promise<SagaInstance[]> {
+    const now = Date.now();
     const rows = await db
       .selectFrom('saga_instances')
-      .select('order_id')
-      .where('state', '=', 'RUNNING')
-      .where('deadline_at', '<=', new Date())
-      .orderBy('deadline_at')
-      .limit(limit)
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          eb('state', '=', 'COMPENSATION_FAILED'),
+          eb.and([
+            eb('state', 'not in', ['SUCCEEDED', 'FAILED', 'CANCELLED']),
+            eb.or([eb('wake_at', '<=', new Date(now - opts.graceMs)), eb('deadline_at', '<=', new Date(now - opts.graceMs)), eb('updated_at', '<=', new Date(now - opts.staleMs))]),
+          ]),
+        ]),
+      )
+      .$if(opts.afterOrderId !== undefined, (qb) => qb.where('order_id', '>', opts.afterOrderId!))
+      .orderBy('order_id')
+      .limit(opts.limit)
       .execute();
-    return rows.map((r) => r.order_id);
+    return rows.map(fromRow);
   }
 
   remember(instance: SagaInstance): void {

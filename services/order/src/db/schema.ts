@@ -35,6 +35,8 @@ export interface SagaInstancesTable {
   state: string;
   steps: JSONColumnType<Record<string, StepState>>;
   deadline_at: Date | null;
+  wake_at: Date | null;
+  resume_state: string | null;
   version: number;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;

@@ -4,7 +4,7 @@ import { findByIdempotencyKey, findOrder, historyOf, insertOrder, listOrders } f
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
-import { cancelOrder, startOrderSaga } from '../kafka/orchestrator.ts';
+import { cancelOrder, startOrderSaga, type Clock } from '../kafka/orchestrator.ts';
 import type { OrderConfig } from '../config.ts';
 import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
 
@@ -14,7 +14,7 @@ function requestHash(body: PlaceOrderBody): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof OrderConfig>, store: SagaStore): void {
+export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof OrderConfig>, store: SagaStore, clock: Clock): void {
   const { db } = ctx;
   // New orders start on the configured definition; orders in flight finish on the one they started with.
   const saga = ctx.config.OMS_PAYMENT_ENABLED ? orderSagaWithPayment : orderSaga;
@@ -31,7 +31,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
         if (!order) return undefined;
         // The order, its saga instance and the first commands commit together.
         const outgoing: OutgoingMessage[] = [];
-        const instance = await startOrderSaga(trx, store, saga, order, ctx.config.SAGA_STEP_DEADLINE_MS, (def, payload) =>
+        const instance = await startOrderSaga(trx, store, saga, order, clock(), (def, payload) =>
           outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: order.id })),
         );
         await enqueue(trx, outgoing);
@@ -55,7 +55,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
   );
 
   app.post('/api/orders/:id/cancel', { schema: { params: OrderParams, response: { 202: OrderDto } } }, async (request, reply) => {
-    const outcome = await cancelOrder(db, store, ctx.config.OMS_TOPIC_PREFIX, request.params.id);
+    const outcome = await cancelOrder(db, store, ctx.config.OMS_TOPIC_PREFIX, request.params.id, clock);
     if (outcome === 'not-found') throw new AppError('ORDER_NOT_FOUND', `order ${request.params.id} does not exist`);
     const order = (await findOrder(db, request.params.id))!;
     // FAILED, or already CANCELLED (so a second cancel is refused and changes nothing).

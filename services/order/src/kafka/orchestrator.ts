@@ -6,9 +6,20 @@ import { appendHistory, findOrder, setPricing, updateOrderStatus, type OrderRow 
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { historyReason } from '../domain/order-status.ts';
-import { onCancel, onCompensated, onDeadline, onStepResult, startSaga } from '../domain/saga/engine.ts';
+import { onCancel, onCompensated, onRetry, onStepResult, onTimer, startSaga } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
-import type { Decision, SagaDefinition, SagaInstance, SagaOrder } from '../domain/saga/types.ts';
+import type { Decision, SagaDefinition, SagaInstance, SagaOrder, Timing } from '../domain/saga/types.ts';
+import type { OrderConfigValues } from '../config.ts';
+
+/** The engine's clock and retry defaults, read fresh for each decision. */
+export type Clock = () => Timing;
+
+export function sagaClock(config: OrderConfigValues): Clock {
+  const schedule = { initialIntervalMs: config.SAGA_RETRY_INITIAL_MS, backoffCoefficient: 2, maxIntervalMs: config.SAGA_RETRY_MAX_INTERVAL_MS };
+  const invokeRetry = { ...schedule, maxAttempts: config.SAGA_INVOKE_MAX_ATTEMPTS };
+  const compensationRetry = { ...schedule, maxAttempts: config.SAGA_COMPENSATION_MAX_ATTEMPTS };
+  return () => ({ now: Date.now(), defaultDeadlineMs: config.SAGA_STEP_DEADLINE_MS, invokeRetry, compensationRetry });
+}
 
 /** Queues a message in the current transaction's outbox. */
 export type Emit = <D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>) => void;
@@ -60,6 +71,8 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
         await changeStatus(trx, order, 'CANCELLED', [], emit);
         break;
       case 'compensated':
+      case 'compensationFailed':
+        // The order already says FAILED or CANCELLED; operators find the saga in the admin API.
         break;
     }
   }
@@ -71,10 +84,10 @@ export async function startOrderSaga(
   store: SagaStore,
   def: SagaDefinition,
   order: OrderRow,
-  defaultDeadlineMs: number,
+  timing: Timing,
   emit: Emit,
 ): Promise<SagaInstance> {
-  const decision = startSaga(def, order.id, { now: Date.now(), defaultDeadlineMs });
+  const decision = startSaga(def, order.id, timing);
   await store.insert(trx, decision.instance);
   await appendHistory(trx, order.id, 'CREATED', null, order.created_at);
   emit(OrderStatusChanged, {
@@ -128,11 +141,11 @@ async function decideAndSave(
  * Consumes participants' replies: records each in the durable saga state and carries out what
  * the engine decides.
  */
-export function sagaReplyHandler(store: SagaStore, defaultDeadlineMs: number): MessageHandler<OrderDb> {
+export function sagaReplyHandler(store: SagaStore, clock: Clock): MessageHandler<OrderDb> {
   return async (ctx: HandlerContext<OrderDb>) => {
     const { trx, message } = ctx;
     const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
-    const timing = { now: Date.now(), defaultDeadlineMs };
+    const timing = clock();
     const outcome = await decideAndSave(trx, store, message.orderId, (def, instance) => {
       const result = stepResult(def, message);
       if (!result) return { instance, actions: [] };
@@ -158,13 +171,19 @@ export function sagaReplyHandler(store: SagaStore, defaultDeadlineMs: number): M
   };
 }
 
-export type CancelOutcome = 'cancelled' | 'not-cancellable' | 'not-found';
-
-/** Cancels an order's saga in one transaction: order CANCELLED, compensations queued in the outbox. */
-export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string): Promise<CancelOutcome> {
-  const outgoing: OutgoingMessage[] = [];
+/**
+ * One decision outside a consumer (a cancel, the clock, an operator), in its own transaction: the
+ * saga row is locked first, as the reply handler does, so the two never deadlock; the commands go
+ * out through the outbox. `known` tells an unknown saga from one the decision leaves alone.
+ */
+async function decideNow(
+  db: Kysely<OrderDb>,
+  store: SagaStore,
+  topicPrefix: string,
+  orderId: string,
+  decide: (def: SagaDefinition, instance: SagaInstance) => Decision,
+): Promise<{ known: boolean; instance?: SagaInstance; decision?: Decision }> {
   const result = await db.transaction().execute(async (trx) => {
-    // The saga row is locked first, as the reply handler does, so the two never deadlock.
     let known = false;
     const saved = await decideAndSave(
       trx,
@@ -172,47 +191,56 @@ export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPr
       orderId,
       (def, instance) => {
         known = true;
-        return onCancel(def, instance);
+        return decide(def, instance);
       },
       true,
     );
-    if (!saved) return { outcome: known ? ('not-cancellable' as const) : ('not-found' as const) };
+    if (!saved) return { known };
     const order = await findOrder(trx, orderId);
     if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
+    const outgoing: OutgoingMessage[] = [];
     await perform(trx, saved.def, saved.decision, order, (d, p) => outgoing.push(buildMessage(topicPrefix, d, p, { orderId })));
     await enqueue(trx, outgoing);
-    return { outcome: 'cancelled' as const, instance: saved.decision.instance };
+    return { known, instance: saved.decision.instance, decision: saved.decision };
   });
-  if (result.outcome === 'cancelled') {
+  if (result.instance) {
     store.remember(result.instance);
     outboxCommitted();
   }
-  return result.outcome;
+  return result;
+}
+
+export type CancelOutcome = 'cancelled' | 'not-cancellable' | 'not-found';
+
+/** Cancels an order's saga in one transaction: order CANCELLED, compensations queued in the outbox. */
+export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string, clock: Clock): Promise<CancelOutcome> {
+  const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onCancel(def, instance, clock()));
+  return result.instance ? 'cancelled' : result.known ? 'not-cancellable' : 'not-found';
+}
+
+export type RetryOutcome = { outcome: 'retried'; instance: SagaInstance } | { outcome: 'not-retryable' | 'not-found' };
+
+/** An operator's retry of one saga (see onRetry). */
+export async function retrySaga(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string, clock: Clock): Promise<RetryOutcome> {
+  const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onRetry(def, instance, clock()));
+  if (result.instance) return { outcome: 'retried', instance: result.instance };
+  return { outcome: result.known ? 'not-retryable' : 'not-found' };
 }
 
 /**
- * Fails the steps of sagas whose deadline passed (rule 6), durably: the deadline is a column, so
- * a restart or another instance picks up where this one stopped.
+ * Moves sagas that need the clock (rule 6): past a stage deadline, or a command or compensation to
+ * send again or give up on. Durable: the next wake-up is a column, so a restart or another
+ * instance picks up where this one stopped. Returns the decisions taken, for the log.
  */
-export async function sweepDeadlines(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, defaultDeadlineMs: number): Promise<number> {
+export async function sweepTimers(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, clock: Clock): Promise<{ moved: number; compensationFailed: string[] }> {
   const due = await store.due(db, 100);
-  let swept = 0;
+  let moved = 0;
+  const compensationFailed: string[] = [];
   for (const orderId of due) {
-    const outgoing: OutgoingMessage[] = [];
-    const saved = await db.transaction().execute(async (trx) => {
-      const outcome = await decideAndSave(trx, store, orderId, (def, instance) => onDeadline(def, instance, { now: Date.now(), defaultDeadlineMs }), true);
-      if (!outcome) return undefined;
-      const order = await findOrder(trx, orderId);
-      if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
-      await perform(trx, outcome.def, outcome.decision, order, (d, p) => outgoing.push(buildMessage(topicPrefix, d, p, { orderId })));
-      await enqueue(trx, outgoing);
-      return outcome.decision.instance;
-    });
-    if (saved) {
-      store.remember(saved);
-      outboxCommitted();
-      swept++;
-    }
+    const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onTimer(def, instance, clock()));
+    if (!result.decision) continue;
+    moved++;
+    if (result.decision.actions.some((a) => a.kind === 'compensationFailed')) compensationFailed.push(orderId);
   }
-  return swept;
+  return { moved, compensationFailed };
 }

@@ -1,4 +1,7 @@
 import type { FailureReason, MessageDefinition } from '@oms/contracts';
+import type { RetryPolicy } from '@oms/platform/retry';
+
+export type { RetryPolicy };
 
 /** One step of a saga, declared as data: what to ask, how to undo it, and which steps run together. */
 export interface StepDefinition {
@@ -8,9 +11,19 @@ export interface StepDefinition {
   readonly stage: number;
   readonly command: MessageDefinition;
   readonly reply: MessageDefinition;
-  readonly compensation?: { readonly command: MessageDefinition; readonly reply: MessageDefinition };
+  /**
+   * How to undo the step. Compensations are retried (the command sent again, participants are
+   * idempotent) on `retry`'s schedule until answered; when its attempts run out the saga stops in
+   * COMPENSATION_FAILED for an operator.
+   */
+  readonly compensation?: { readonly command: MessageDefinition; readonly reply: MessageDefinition; readonly retry?: Partial<RetryPolicy> };
   /** How long the participant has to answer; the runtime default applies when absent. */
   readonly deadlineMs?: number;
+  /**
+   * When to send the command again while no answer came (within the deadline). A refusal is an
+   * answer, final at once: only silence is retried. The runtime default applies to missing fields.
+   */
+  readonly retry?: Partial<RetryPolicy>;
   /** The command's payload, from the order. Passes on only what the participant needs. */
   readonly payload: (order: SagaOrder) => unknown;
 }
@@ -30,13 +43,24 @@ export interface SagaDefinition {
   readonly steps: readonly StepDefinition[];
 }
 
-export type StepStatus = 'PENDING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED';
-/** COMPENSATING ends FAILED; CANCELLING (a cancel request) ends CANCELLED. */
-export type SagaState = 'RUNNING' | 'COMPENSATING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED';
+export type StepStatus = 'PENDING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED';
+/**
+ * COMPENSATING ends FAILED; CANCELLING (a cancel request) ends CANCELLED. COMPENSATION_FAILED: a
+ * compensation ran out of attempts; the saga waits for an operator's retry (or a late answer).
+ */
+export type SagaState = 'RUNNING' | 'COMPENSATING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED' | 'COMPENSATION_FAILED';
+
+export const finalSagaStates: ReadonlySet<SagaState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 export interface StepState {
   status: StepStatus;
   reasons: FailureReason[];
+  /** Attempts of the current phase (invoking, then compensating); absent in rows written before retries existed. */
+  attempts?: number;
+  /** When to send the command (or compensation) again, or give up on it (epoch ms). */
+  nextAttemptAt?: number | null;
+  /** Why the compensation was given up, for operators. */
+  error?: string;
 }
 
 export interface SagaInstance {
@@ -47,6 +71,8 @@ export interface SagaInstance {
   steps: Record<string, StepState>;
   /** When the running stage must have answered (epoch ms); null once the saga is no longer waiting. */
   deadlineAt: number | null;
+  /** In COMPENSATION_FAILED: the state a retry resumes (COMPENSATING ends FAILED, CANCELLING ends CANCELLED). */
+  resumeState?: 'COMPENSATING' | 'CANCELLING';
   /** Optimistic concurrency: bumped on every write. */
   version: number;
 }
@@ -55,6 +81,12 @@ export interface SagaInstance {
 export interface Timing {
   now: number;
   defaultDeadlineMs: number;
+  /** Default schedule for sending a command again while unanswered. */
+  invokeRetry?: RetryPolicy;
+  /** Default schedule for compensations; its maxAttempts bounds the road to COMPENSATION_FAILED. */
+  compensationRetry?: RetryPolicy;
+  /** Jitter source (tests pass a fixed one). */
+  random?: () => number;
 }
 
 /** What the orchestrator must do after a decision. */
@@ -64,7 +96,8 @@ export type SagaAction =
   | { kind: 'succeed' }
   | { kind: 'fail'; reasons: FailureReason[] }
   | { kind: 'cancel' }
-  | { kind: 'compensated' };
+  | { kind: 'compensated' }
+  | { kind: 'compensationFailed'; stepIds: string[] };
 
 export interface Decision {
   instance: SagaInstance;

@@ -1,0 +1,58 @@
+import Type from 'typebox';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter, type AnyDb, type ApplyInTransaction } from '../messaging/dead-letters.ts';
+import type { HttpServer } from './server.ts';
+
+const DeadLetterDto = Type.Object({
+  id: Type.Integer(),
+  topic: Type.String(),
+  partition: Type.Integer(),
+  offset: Type.String(),
+  messageKey: Type.Union([Type.String(), Type.Null()]),
+  orderId: Type.Union([Type.String(), Type.Null()]),
+  messageId: Type.Union([Type.String(), Type.Null()]),
+  type: Type.Union([Type.String(), Type.Null()]),
+  value: Type.String(),
+  reason: Type.String(),
+  failed: Type.Boolean(),
+  status: Type.Union([Type.Literal('PARKED'), Type.Literal('REPLAYED'), Type.Literal('DISCARDED')]),
+  attempts: Type.Integer(),
+  createdAt: Type.String(),
+  resolvedAt: Type.Union([Type.String(), Type.Null()]),
+});
+const Params = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const ListQuery = Type.Object(
+  {
+    status: Type.Union([Type.Literal('PARKED'), Type.Literal('REPLAYED'), Type.Literal('DISCARDED'), Type.Literal('ALL')], { default: 'PARKED' }),
+    orderId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+    cursor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The operator's view of this service's dead letters, under /api/admin/dead-letters/<service>:
+ * list them (parked by default, oldest first) with their reason, replay one after a fix (it and
+ * the messages parked behind it for the same order, in order), or discard one.
+ */
+export function deadLetterRoutes(app: HttpServer, opts: { service: string; db: AnyDb; apply: ApplyInTransaction }): void {
+  const base = `/api/admin/dead-letters/${opts.service}`;
+  const tags = ['admin'];
+
+  app.get(base, { schema: { tags, querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(DeadLetterDto), nextCursor: Type.Union([Type.String(), Type.Null()]) }) } } }, async (request) => {
+    const { status, orderId, limit, cursor } = request.query;
+    const afterId = cursor ? Number(decodeCursor(cursor, 1)[0]) : undefined;
+    const rows = await listDeadLetters(opts.db, { status: status === 'ALL' ? undefined : status, orderId, afterId, limit: limit + 1 });
+    const page = rows.slice(0, limit);
+    return { items: page, nextCursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null };
+  });
+
+  app.get(`${base}/:id`, { schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => getDeadLetter(opts.db, request.params.id));
+
+  app.post(`${base}/:id/replay`, { schema: { tags, params: Params, response: { 200: Type.Object({ replayed: Type.Array(Type.Integer()) }) } } }, async (request) =>
+    replayDeadLetter(opts.db, request.params.id, opts.apply),
+  );
+
+  app.post(`${base}/:id/discard`, { schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => discardDeadLetter(opts.db, request.params.id));
+}

@@ -1,0 +1,204 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { decodeMessage } from '@oms/contracts';
+import { AppError } from '../errors.ts';
+
+// Dead letters live in the consuming service's own database, so parking a message, the messages
+// parked behind it, and replaying it are transactions like any other. Functions take `Kysely<any>`
+// because the table belongs to the platform, not to the service's typed schema.
+/* eslint-disable @typescript-eslint/no-explicit-any -- see above */
+export type AnyDb = Kysely<any>;
+
+export interface DeadLetter {
+  id: number;
+  topic: string;
+  partition: number;
+  offset: string;
+  messageKey: string | null;
+  orderId: string | null;
+  messageId: string | null;
+  type: string | null;
+  value: string;
+  reason: string;
+  /** false: parked only because an earlier message for the same order is parked. */
+  failed: boolean;
+  status: 'PARKED' | 'REPLAYED' | 'DISCARDED';
+  attempts: number;
+  createdAt: string;
+  resolvedAt: string | null;
+}
+
+interface Row {
+  id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  message_key: string | null;
+  order_id: string | null;
+  message_id: string | null;
+  type: string | null;
+  value: string;
+  reason: string;
+  failed: boolean;
+  status: DeadLetter['status'];
+  attempts: number;
+  created_at: Date;
+  resolved_at: Date | null;
+}
+
+const toDeadLetter = (r: Row): DeadLetter => ({
+  id: Number(r.id),
+  topic: r.topic,
+  partition: r.partition,
+  offset: String(r.offset),
+  messageKey: r.message_key,
+  orderId: r.order_id,
+  messageId: r.message_id,
+  type: r.type,
+  value: r.value,
+  reason: r.reason,
+  failed: r.failed,
+  status: r.status,
+  attempts: r.attempts,
+  createdAt: r.created_at.toISOString(),
+  resolvedAt: r.resolved_at?.toISOString() ?? null,
+});
+
+/** A Kafka record as far as parking needs it. */
+export interface ParkedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: string | null;
+  value: string;
+  /** From the envelope, when it could be read. */
+  orderId?: string;
+  messageId?: string;
+  type?: string;
+}
+
+/** Serialises parking behind, and replaying, one order's dead letters (across instances too). */
+async function lockOrder(trx: Transaction<any>, orderId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`dead-letters:${orderId}`}))`.execute(trx);
+}
+
+/** Which of these orders have a parked message (one query per batch; usually none). */
+export async function ordersWithParkedMessages(db: AnyDb, orderIds: readonly string[]): Promise<Set<string>> {
+  if (orderIds.length === 0) return new Set();
+  const { rows } = await sql<{ order_id: string }>`
+    select distinct order_id from dead_letters where status = 'PARKED' and order_id = any(${[...new Set(orderIds)]}::text[])`.execute(db);
+  return new Set(rows.map((r) => r.order_id));
+}
+
+function insertRow(db: AnyDb | Transaction<any>, m: ParkedRecord, reason: string, failed: boolean) {
+  return sql<{ id: string }>`
+    insert into dead_letters (topic, partition, "offset", message_key, order_id, message_id, type, value, reason, failed)
+    values (${m.topic}, ${m.partition}, ${m.offset.toString()}, ${m.key}, ${m.orderId ?? null}, ${m.messageId ?? null}, ${m.type ?? null}, ${m.value}, ${reason.slice(0, 2_000)}, ${failed})
+    on conflict (topic, partition, "offset") do nothing
+    returning id`.execute(db);
+}
+
+/** Parks a message that failed (unreadable, or its handler failed for good). */
+export async function parkFailed(db: AnyDb, m: ParkedRecord, reason: string): Promise<void> {
+  await insertRow(db, m, reason, true);
+}
+
+/**
+ * Parks a message behind its order's parked one, if that one is still parked (a replay may have
+ * just finished). Returns false when nothing is parked for the order any more: apply it then.
+ */
+export async function parkBehind(db: AnyDb, m: ParkedRecord & { orderId: string }): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await lockOrder(trx, m.orderId);
+    const { rows } = await sql<{ id: string }>`
+      select id from dead_letters where order_id = ${m.orderId} and status = 'PARKED' order by id limit 1`.execute(trx);
+    if (rows.length === 0) return false;
+    await insertRow(trx, m, `waiting behind dead letter ${rows[0]!.id} for order ${m.orderId}`, false);
+    return true;
+  });
+}
+
+export async function listDeadLetters(db: AnyDb, opts: { status?: DeadLetter['status']; orderId?: string; afterId?: number; limit: number }): Promise<DeadLetter[]> {
+  const { rows } = await sql<Row>`
+    select * from dead_letters
+     where (${opts.status ?? null}::text is null or status = ${opts.status ?? null})
+       and (${opts.orderId ?? null}::text is null or order_id = ${opts.orderId ?? null})
+       and id > ${opts.afterId ?? 0}
+     order by id limit ${opts.limit}`.execute(db);
+  return rows.map(toDeadLetter);
+}
+
+export async function getDeadLetter(db: AnyDb, id: number): Promise<DeadLetter> {
+  const { rows } = await sql<Row>`select * from dead_letters where id = ${id}`.execute(db);
+  if (!rows[0]) throw new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${id} does not exist`);
+  return toDeadLetter(rows[0]);
+}
+
+async function assertReplayable(db: AnyDb | Transaction<any>, id: number): Promise<DeadLetter> {
+  const { rows } = await sql<Row>`select * from dead_letters where id = ${id}`.execute(db);
+  const row = rows[0];
+  if (!row) throw new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${id} does not exist`);
+  if (row.status !== 'PARKED') throw new AppError('DEAD_LETTER_NOT_PARKED', `dead letter ${id} is ${row.status}`);
+  if (row.order_id) {
+    const head = await sql<{ id: string }>`select id from dead_letters where order_id = ${row.order_id} and status = 'PARKED' order by id limit 1`.execute(db);
+    const headId = Number(head.rows[0]!.id);
+    if (headId !== id) throw new AppError('DEAD_LETTER_BLOCKED', `dead letter ${headId} for order ${row.order_id} is parked ahead of ${id}`, { blockedBy: headId });
+  }
+  return toDeadLetter(row);
+}
+
+/** Marks a parked message as given up; the next one parked for its order becomes the head. */
+export async function discardDeadLetter(db: AnyDb, id: number): Promise<DeadLetter> {
+  const { rows } = await sql<Row>`
+    update dead_letters set status = 'DISCARDED', resolved_at = now() where id = ${id} and status = 'PARKED' returning *`.execute(db);
+  if (!rows[0]) {
+    await getDeadLetter(db, id); // 404 when unknown
+    throw new AppError('DEAD_LETTER_NOT_PARKED', `dead letter ${id} is not parked`);
+  }
+  return toDeadLetter(rows[0]);
+}
+
+/** Applies one decoded message inside `trx` (inbox, handler, outbox); supplied by the consumer. */
+export type ApplyInTransaction = (trx: Transaction<any>, message: ReturnType<typeof decodeMessage>) => Promise<() => void>;
+
+export interface ReplayResult {
+  /** Ids applied, in order: the one asked for, then those parked behind it for the same order. */
+  replayed: number[];
+}
+
+/**
+ * Replays a parked message after a fix: applies it like the consumer would (inbox, handler,
+ * outbox, in one transaction with marking it REPLAYED), then each message parked behind it for the
+ * same order, in order. A message that fails again stays parked with the new reason; the replay
+ * stops there (409 DEAD_LETTER_REPLAY_FAILED when it is the one asked for).
+ */
+export async function replayDeadLetter(db: AnyDb, id: number, apply: ApplyInTransaction): Promise<ReplayResult> {
+  const first = await assertReplayable(db, id);
+  const replayed: number[] = [];
+  let nextId: number | undefined = first.id;
+  while (nextId !== undefined) {
+    const current: number = nextId;
+    try {
+      const after = await db.transaction().execute(async (trx) => {
+        if (first.orderId) await lockOrder(trx, first.orderId);
+        const letter = await assertReplayable(trx, current);
+        const message = decodeMessage(letter.value);
+        const done = await apply(trx, message);
+        await sql`update dead_letters set status = 'REPLAYED', resolved_at = now(), attempts = attempts + 1 where id = ${current}`.execute(trx);
+        return done;
+      });
+      after();
+      replayed.push(current);
+    } catch (error) {
+      if (error instanceof AppError && current !== first.id) break; // replayed or discarded meanwhile
+      if (error instanceof AppError) throw error;
+      const reason = `replay failed: ${(error as Error).message}`;
+      await sql`update dead_letters set attempts = attempts + 1, reason = ${reason.slice(0, 2_000)}, failed = true where id = ${current}`.execute(db);
+      if (current === first.id) throw new AppError('DEAD_LETTER_REPLAY_FAILED', `dead letter ${current} failed again: ${(error as Error).message}`);
+      break;
+    }
+    if (!first.orderId) break;
+    const { rows } = await sql<{ id: string }>`select id from dead_letters where order_id = ${first.orderId} and status = 'PARKED' order by id limit 1`.execute(db);
+    nextId = rows[0] ? Number(rows[0].id) : undefined;
+  }
+  return { replayed };
+}
