@@ -1,120 +1,310 @@
-// `npm run bench`: places a burst of orders through the public API and measures how fast they
-// reach a final state, observed from the order status events on Kafka (not by polling).
-// Starts its own system on fresh infrastructure (as `npm test` does).
-//   npm run bench -- --orders 1000 --concurrency 100
+// `npm run bench`: the end-to-end saga benchmark. Drives orders through the public API at a fixed
+// arrival rate (open loop: requests go out on schedule whether or not earlier ones finished, and
+// latency counts from the intended send time), or searches for the highest rate the system
+// sustains. Completion is observed from the order status events on Kafka, not by polling.
+//   npm run bench -- --rate 200 --duration 20          fixed rate
+//   npm run bench -- --search                           raise the rate step by step
+//   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
+// Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
-import { apiClient, startSystem } from '@oms/platform/testing';
-import { startInfra } from './infra.ts';
+import { startSystem, type RunningSystem } from '@oms/platform/system';
+import { startInfra, type Infra } from './infra.ts';
+import { checkInvariants, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
+import { ProcessSampler } from './lib/process-stats.ts';
+import { renderChart } from './lib/chart.ts';
+import { seedWorkload, type Workload } from './lib/workload.ts';
 
 const { values: args } = parseArgs({
-  options: { orders: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '100' }, users: { type: 'string', default: '50' } },
+  options: {
+    rate: { type: 'string', default: '100' },
+    duration: { type: 'string', default: '20' },
+    search: { type: 'boolean', default: false },
+    'search-start': { type: 'string', default: '50' },
+    'search-factor': { type: 'string', default: '1.4' },
+    'step-duration': { type: 'string', default: '10' },
+    users: { type: 'string', default: '1000' },
+    skus: { type: 'string', default: '500' },
+    payment: { type: 'string', default: 'on' },
+    'base-url': { type: 'string' },
+    prefix: { type: 'string' },
+    out: { type: 'string', default: 'results/bench-latest' },
+  },
 });
-const total = Number(args.orders);
-const concurrency = Number(args.concurrency);
 const root = new URL('../', import.meta.url).pathname;
 const log = (line: string) => console.log(`• ${line}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+const paymentEnabled = args.payment !== 'off';
 
-const dataDir = await mkdtemp(join(tmpdir(), 'oms-bench-'));
-await chmod(dataDir, 0o755);
-const infra = await startInfra({ root, dataDir, progress: log });
-const prefix = `bench${Date.now()}`;
-// OMS_PROFILE_DIR=<dir>: every service writes a V8 CPU profile there when it stops (open in Chrome DevTools).
-const profileDir = process.env.OMS_PROFILE_DIR;
-const system = await startSystem({
-  databaseUrl: infra.databaseUrl,
-  brokers: infra.brokers,
-  prefix,
-  gatewayPort: 0,
-  logDir: join(dataDir, 'logs'),
-  logLevel: 'warn',
-  progress: log,
-  env: profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : undefined,
+interface Phase {
+  rate: number;
+  durationSeconds: number;
+  placed: number;
+  completed: number;
+  errors: Record<string, number>;
+  ordersPerSecond: number;
+  ackMs: Percentiles;
+  sagaMs: Percentiles;
+  sustained: boolean;
+}
+interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+const percentiles = (h: hdr.Histogram): Percentiles => ({
+  p50: +(h.getValueAtPercentile(50) / 1000).toFixed(1),
+  p95: +(h.getValueAtPercentile(95) / 1000).toFixed(1),
+  p99: +(h.getValueAtPercentile(99) / 1000).toFixed(1),
+  max: +(h.maxValue / 1000).toFixed(1),
 });
-const api = apiClient(system.baseUrl);
 
+// ---- the system under test -------------------------------------------------------------------
+let infra: Infra | undefined;
+let system: RunningSystem | undefined;
+let dataDir: string | undefined;
+let baseUrl: string;
+let brokers: string[];
+let databases: SystemDatabases | undefined;
+let prefix: string;
+
+if (args['base-url']) {
+  baseUrl = args['base-url'].replace(/\/$/, '');
+  prefix = args.prefix ?? process.env.OMS_TOPIC_PREFIX ?? '';
+  brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.OMS_KAFKA_PORT ?? 19092}`).split(',');
+  const databaseUrl = process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.OMS_PG_PORT ?? 15432}/postgres`;
+  databases = { databaseUrl, prefix };
+  log(`targeting ${baseUrl} (Kafka ${brokers.join(',')}, topic prefix '${prefix}')`);
+} else {
+  dataDir = await mkdtemp(join(tmpdir(), 'oms-bench-'));
+  await chmod(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
+  infra = await startInfra({ root, dataDir, progress: log });
+  prefix = args.prefix ?? `bench${Date.now()}`;
+  // OMS_PROFILE_DIR=<dir>: every service writes a V8 CPU profile there when it stops (open in Chrome DevTools).
+  const profileDir = process.env.OMS_PROFILE_DIR;
+  system = await startSystem({
+    databaseUrl: infra.databaseUrl,
+    brokers: infra.brokers,
+    prefix,
+    gatewayPort: 0,
+    logDir: join(dataDir, 'logs'),
+    logLevel: 'warn',
+    progress: log,
+    env: {
+      OMS_PAYMENT_ENABLED: String(paymentEnabled),
+      ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    },
+  });
+  baseUrl = system.baseUrl;
+  brokers = infra.brokers.split(',');
+  databases = { databaseUrl: infra.databaseUrl, prefix };
+}
+
+const processes = new ProcessSampler();
+if (system) for (const [name, s] of system.services) if (s.process.pid) processes.track(name, s.process.pid);
+if (infra?.pids.kafka) processes.track('kafka', infra.pids.kafka);
+if (infra?.pids.postgres) processes.track('postgres', infra.pids.postgres, { withChildren: true });
+processes.track('load generator + gateway', process.pid);
+
+let exitCode = 0;
 try {
-  log(`seeding ${args.users} users and 20 products`);
-  const users: string[] = [];
-  for (let i = 0; i < Number(args.users); i++) {
-    const res = await api.post('/api/users', { name: `Bench ${i}`, email: `bench-${prefix}-${i}@example.com` });
-    users.push((res.body as { id: string }).id);
-  }
-  const skus: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const sku = `BENCH-${i}`;
-    await api.post('/api/products', { sku, name: `Bench product ${i}`, price: { amount: 100 + i, currency: 'EUR' }, stock: 1_000_000 });
-    skus.push(sku);
-  }
+  const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, log });
 
-  // Watch final statuses on the order events topic.
-  const brokers = infra.brokers.split(',');
-  const consumer = new Consumer({ groupId: `${prefix}-watch`, clientId: 'bench', bootstrapBrokers: brokers, deserializers: stringDeserializers });
-  const stream = await consumer.consume({ topics: [prefixed(prefix, Topics.orderEvents)], mode: MessagesStreamModes.EARLIEST });
-  const sentAt = new Map<string, number>();
+  // ---- completions, from the order status events -----------------------------------------------
   const finals = new Map<string, { status: string; at: number }>();
-  let allDone: () => void;
-  const done = new Promise<void>((r) => (allDone = r));
+  const consumer = new Consumer({ groupId: `bench-watch-${Date.now()}`, clientId: 'bench', bootstrapBrokers: brokers, deserializers: stringDeserializers });
+  const stream = await consumer.consume({ topics: [prefixed(prefix, Topics.orderEvents)], mode: system ? MessagesStreamModes.EARLIEST : MessagesStreamModes.LATEST });
+  const waiters = new Set<() => void>();
   stream.on('data', (m) => {
     const env = JSON.parse(m.value) as { orderId: string; payload: { status: string } };
     if (env.payload.status === 'CREATED' || finals.has(env.orderId)) return;
     finals.set(env.orderId, { status: env.payload.status, at: performance.now() });
-    if (finals.size === total) allDone();
+    for (const w of waiters) w();
   });
+  const untilCompleted = async (ids: Iterable<string>, deadline: number) => {
+    const pending = new Set([...ids].filter((id) => !finals.has(id)));
+    while (pending.size > 0 && performance.now() < deadline) {
+      await new Promise<void>((r) => {
+        waiters.add(r);
+        setTimeout(r, 200);
+      }).finally(() => waiters.clear());
+      for (const id of pending) if (finals.has(id)) pending.delete(id);
+    }
+    return pending.size;
+  };
 
-  log(`placing ${total} orders, ${concurrency} in flight`);
-  const start = performance.now();
-  let next = 0;
-  let errors = 0;
-  const ackLatencies: number[] = [];
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        const res = await api.post('/api/orders', { userId: users[i % users.length], items: [{ sku: skus[i % skus.length], quantity: 1 + (i % 3) }] });
-        ackLatencies.push(performance.now() - t0);
-        if (res.status !== 202) errors++;
-        else sentAt.set((res.body as { id: string }).id, t0);
+  // ---- one open-loop phase ---------------------------------------------------------------------
+  const intendedAt = new Map<string, number>();
+  const timeline: { second: number; arrivals: number; acks: number; completions: number; sagaP50: number; sagaP99: number }[] = [];
+  const runStart = performance.now();
+  const allAck = newHistogram();
+  const allSaga = newHistogram();
+
+  async function phase(rate: number, durationSeconds: number, drainSeconds: number): Promise<Phase> {
+    const total = Math.round(rate * durationSeconds);
+    const ack = newHistogram();
+    const errors: Record<string, number> = {};
+    const ids: string[] = [];
+    const t0 = performance.now();
+    const inflight = new Set<Promise<void>>();
+    let next = 0;
+    while (next < total) {
+      const now = performance.now();
+      // Send everything that is due (the schedule does not wait for answers).
+      while (next < total && t0 + (next * 1000) / rate <= now) {
+        const intended = t0 + (next * 1000) / rate;
+        const body = workload.nextOrder();
+        next++;
+        const p = fetch(`${baseUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+          .then(async (res) => {
+            const answer = (await res.json()) as { id?: string; code?: string };
+            const latencyUs = Math.max(1, Math.round((performance.now() - intended) * 1000));
+            if (res.status === 202 && answer.id) {
+              ack.recordValue(latencyUs);
+              allAck.recordValue(latencyUs);
+              intendedAt.set(answer.id, intended);
+              ids.push(answer.id);
+            } else errors[answer.code ?? String(res.status)] = (errors[answer.code ?? String(res.status)] ?? 0) + 1;
+          })
+          .catch((error: unknown) => {
+            const code = (error as { cause?: { code?: string } }).cause?.code ?? 'NETWORK';
+            errors[code] = (errors[code] ?? 0) + 1;
+          })
+          .finally(() => inflight.delete(p));
+        inflight.add(p);
       }
-    }),
-  );
-  const placedIn = performance.now() - start;
-  const timeout = setTimeout(() => allDone(), 120_000);
-  await done;
-  clearTimeout(timeout);
-  const elapsed = (Math.max(...[...finals.values()].map((f) => f.at)) - start) / 1000;
+      await sleep(Math.max(0, Math.min(5, t0 + (next * 1000) / rate - performance.now())));
+    }
+    await Promise.all(inflight);
+    const sendEnd = t0 + durationSeconds * 1000;
+    const left = await untilCompleted(ids, Math.max(performance.now(), sendEnd) + drainSeconds * 1000);
+    const saga = newHistogram();
+    let lastCompletion = t0;
+    for (const id of ids) {
+      const f = finals.get(id);
+      if (!f) continue;
+      const us = Math.max(1, Math.round((f.at - intendedAt.get(id)!) * 1000));
+      saga.recordValue(us);
+      allSaga.recordValue(us);
+      lastCompletion = Math.max(lastCompletion, f.at);
+    }
+    const completed = ids.length - left;
+    const result: Phase = {
+      rate,
+      durationSeconds,
+      placed: ids.length,
+      completed,
+      errors,
+      ordersPerSecond: +(completed / ((lastCompletion - t0) / 1000)).toFixed(1),
+      ackMs: percentiles(ack),
+      sagaMs: percentiles(saga),
+      sustained: false,
+    };
+    // Sustained: no errors, every order final within 2 s of the last arrival, and saga p99 under 1 s.
+    const keptUp = (lastCompletion - sendEnd) / 1000 <= 2;
+    result.sustained = Object.keys(errors).length === 0 && left === 0 && keptUp && result.sagaMs.p99 < 1_000;
+    log(
+      `${rate} orders/s for ${durationSeconds}s: ${completed}/${ids.length} final, ${result.ordersPerSecond} orders/s completed; ack p50 ${result.ackMs.p50} / p99 ${result.ackMs.p99} ms; saga p50 ${result.sagaMs.p50} / p99 ${result.sagaMs.p99} / max ${result.sagaMs.max} ms${Object.keys(errors).length ? `; errors ${JSON.stringify(errors)}` : ''} → ${result.sustained ? 'sustained' : 'NOT sustained'}`,
+    );
+    return result;
+  }
+
+  await sleep(500); // let the watcher join its group before the first order
+  processes.start();
+  const cpuStart = processes.snapshot();
+  const phases: Phase[] = [];
+  if (args.search) {
+    let rate = Number(args['search-start']);
+    log(`searching for the highest sustained rate (steps of ${args['step-duration']} s, ×${args['search-factor']})`);
+    for (;;) {
+      const p = await phase(rate, Number(args['step-duration']), 10);
+      phases.push(p);
+      if (!p.sustained) break;
+      rate = Math.round(rate * Number(args['search-factor']));
+    }
+  } else {
+    log(`${args.rate} orders/s for ${args.duration} s (open loop)`);
+    phases.push(await phase(Number(args.rate), Number(args.duration), 60));
+  }
+  const cpu = processes.cpuSecondsSince(cpuStart);
+  processes.stop();
+  const wallSeconds = (performance.now() - runStart) / 1000;
+
+  // Per-second timeline for the chart.
+  const bySecond = (t: number) => Math.floor((t - runStart) / 1000);
+  const buckets = new Map<number, { arrivals: number; acks: number; completions: number; latencies: number[] }>();
+  const bucket = (s: number) => buckets.get(s) ?? buckets.set(s, { arrivals: 0, acks: 0, completions: 0, latencies: [] }).get(s)!;
+  for (const [id, t] of intendedAt) {
+    bucket(bySecond(t)).arrivals++;
+    const f = finals.get(id);
+    if (f) {
+      const b = bucket(bySecond(f.at));
+      b.completions++;
+      b.latencies.push(f.at - t);
+    }
+  }
+  for (const s of [...buckets.keys()].sort((a, b) => a - b)) {
+    const b = buckets.get(s)!;
+    const sorted = b.latencies.sort((x, y) => x - y);
+    const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    timeline.push({ second: s, arrivals: b.arrivals, acks: b.arrivals, completions: b.completions, sagaP50: Math.round(at(0.5)), sagaP99: Math.round(at(0.99)) });
+  }
+
   await stream.close();
   await consumer.close(true);
 
-  const pct = (xs: number[], p: number) => xs.sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
-  const sagaLatencies = [...finals].filter(([id]) => sentAt.has(id)).map(([id, f]) => f.at - sentAt.get(id)!);
+  // ---- invariants --------------------------------------------------------------------------------
+  let invariants: { checked: boolean; passed: boolean; violations: string[] } = { checked: false, passed: true, violations: [] };
+  if (databases) {
+    log('checking the invariants');
+    await waitUntilSettled(databases, 120_000);
+    const report = await checkInvariants(databases, { initialStock: workload.initialStock, accepted: system ? new Set(intendedAt.keys()) : undefined, paymentEnabled });
+    invariants = { checked: true, passed: report.violations.length === 0, violations: report.violations.slice(0, 20) };
+    log(`invariants: ${invariants.passed ? 'all hold' : `${report.violations.length} violated`}`);
+  }
+
   const mix: Record<string, number> = {};
-  for (const f of finals.values()) mix[f.status] = (mix[f.status] ?? 0) + 1;
+  for (const id of intendedAt.keys()) {
+    const s = finals.get(id)?.status ?? 'NOT_FINAL';
+    mix[s] = (mix[s] ?? 0) + 1;
+  }
+  const best = phases.filter((p) => p.sustained).at(-1);
   const result = {
-    orders: total,
-    errors,
-    finalised: finals.size,
-    placedInSeconds: +(placedIn / 1000).toFixed(2),
-    finalisedInSeconds: +elapsed.toFixed(2),
-    ordersPerSecond: +(finals.size / elapsed).toFixed(1),
-    ackMs: { p50: +pct(ackLatencies, 50).toFixed(1), p99: +pct(ackLatencies, 99).toFixed(1) },
-    sagaMs: { p50: +pct(sagaLatencies, 50).toFixed(1), p99: +pct(sagaLatencies, 99).toFixed(1), max: +Math.max(...sagaLatencies).toFixed(1) },
-    finalStates: mix,
-    concurrency,
-    machine: `${(await import('node:os')).cpus().length} cores`,
+    mode: args.search ? 'search' : 'fixed-rate',
+    payment: paymentEnabled,
+    sustainedOrdersPerSecond: best?.rate ?? null,
+    phases,
+    overall: { placed: intendedAt.size, ackMs: percentiles(allAck), sagaMs: percentiles(allSaga), finalStates: mix, wallSeconds: +wallSeconds.toFixed(1) },
+    cpuSeconds: cpu,
+    peakRssMiB: processes.peakRssMiB(),
+    invariants,
+    workload: workload.describe(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    timeline,
     at: new Date().toISOString(),
   };
-  console.log(JSON.stringify(result, null, 2));
-  await mkdir(join(root, 'results'), { recursive: true });
-  await writeFile(join(root, 'results', 'burst-latest.json'), JSON.stringify(result, null, 2) + '\n');
-  if (finals.size !== total || errors > 0) process.exitCode = 1;
+  const out = join(root, args.out);
+  await mkdir(join(out, '..'), { recursive: true });
+  await writeFile(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(`${out}.svg`, renderChart(result));
+  console.log(JSON.stringify({ ...result, timeline: `${timeline.length} seconds (see ${args.out}.json)` }, null, 2));
+  log(`wrote ${args.out}.json and ${args.out}.svg`);
+  const anyErrors = phases.some((p) => Object.keys(p.errors).length > 0) && !args.search;
+  if (!invariants.passed || anyErrors) exitCode = 1;
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
 } finally {
-  await system.stop();
-  await infra.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  processes.stop();
+  await system?.stop();
+  await infra?.stop();
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
 }
+process.exit(exitCode);

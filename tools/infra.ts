@@ -6,6 +6,8 @@ import { startLocalKafka, startLocalPostgres, findFreePort } from '@oms/platform
 export interface Infra {
   brokers: string;
   databaseUrl: string;
+  /** Processes started here (for the benchmark's CPU and memory figures). */
+  pids: { kafka?: number; postgres?: number };
   stop(): Promise<void>;
 }
 
@@ -20,6 +22,7 @@ export interface InfraOptions {
 
 export async function startInfra(o: InfraOptions): Promise<Infra> {
   const stops: (() => Promise<void>)[] = [];
+  const pids: Infra['pids'] = {};
   const ports = o.ports ?? { kafka: await findFreePort(), controller: await findFreePort(), postgres: await findFreePort() };
   try {
     let databaseUrl = process.env.DATABASE_URL;
@@ -29,6 +32,7 @@ export async function startInfra(o: InfraOptions): Promise<Infra> {
           o.progress(`starting PostgreSQL on 127.0.0.1:${ports.postgres}`);
           const pg = await startLocalPostgres({ dataDir: join(o.dataDir, 'postgres'), port: ports.postgres, log: o.progress });
           stops.push(() => pg.stop());
+          pids.postgres = pg.pid;
           databaseUrl = pg.url;
         })();
     let brokers = process.env.KAFKA_BROKERS;
@@ -38,6 +42,7 @@ export async function startInfra(o: InfraOptions): Promise<Infra> {
           o.progress(`starting Kafka on 127.0.0.1:${ports.kafka}`);
           const kafka = await startLocalKafka({ cacheDir: join(o.root, '.cache'), dataDir: join(o.dataDir, 'kafka'), port: ports.kafka, controllerPort: ports.controller, log: o.progress });
           stops.push(() => kafka.stop());
+          pids.kafka = kafka.pid;
           brokers = kafka.brokers;
         })();
     const results = await Promise.allSettled([pgStart, kafkaStart]);
@@ -46,6 +51,7 @@ export async function startInfra(o: InfraOptions): Promise<Infra> {
     return {
       brokers: brokers!,
       databaseUrl: databaseUrl!,
+      pids,
       async stop() {
         await Promise.allSettled(stops.map((s) => s()));
       },

@@ -30,6 +30,16 @@ describe('the order saga on real Kafka and PostgreSQL', () => {
       },
     },
     {
+      // Found by the fault suite: a user id that is not a UUID used to fail the user service's
+      // query, dead-letter the command and end in STEP_TIMEOUT instead.
+      name: 'a user id that is not even a UUID',
+      code: 'USER_NOT_FOUND',
+      setup: async () => {
+        const sku = await createProduct(api, 5);
+        return { user: 'customer-42', items: [{ sku, quantity: 2 }], skus: [sku] };
+      },
+    },
+    {
       name: 'an inactive user',
       code: 'USER_INACTIVE',
       setup: async () => {

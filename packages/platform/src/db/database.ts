@@ -16,6 +16,10 @@ export function openDatabase<DB>(url: string, opts: { max?: number; logger?: Log
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (database restarted) must not crash the process.
   pool.on('error', (error) => opts.logger?.warn({ err: error }, 'idle database connection lost'));
+  // So must a checked-out one (a transaction between statements, the outbox leader's session):
+  // pg emits 'error' on the client when no query is running, and pg-pool only listens while it
+  // is idle. The query in flight, if any, fails on its own and is retried as transient.
+  pool.on('connect', (client) => client.on('error', (error) => opts.logger?.warn({ err: error }, 'database connection lost')));
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {
     pool,

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorCatalog, type ErrorCode } from '@oms/contracts';
-import { AppError } from '../errors.ts';
+import { AppError, isTransient } from '../errors.ts';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -43,6 +43,11 @@ export function sendProblem(error: FastifyError | Error, request: FastifyRequest
     body = problem(fastifyCodes[error.code]!, error.message, request.url);
   } else if (error instanceof SyntaxError && (error as FastifyError).statusCode === 400) {
     body = problem('MALFORMED_JSON', error.message, request.url);
+  } else if (isTransient(error)) {
+    // The database is restarting or unreachable: the client may try again shortly, nothing was written.
+    request.log.warn({ err: error }, 'request failed transiently');
+    reply.header('retry-after', '1');
+    body = problem('SERVICE_UNAVAILABLE', 'A backing service is briefly unavailable; try again.', request.url);
   } else {
     request.log.error({ err: error }, 'unhandled error');
     body = problem('INTERNAL_ERROR', 'An unexpected error occurred; it has been logged.', request.url);

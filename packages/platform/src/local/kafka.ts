@@ -110,6 +110,8 @@ export interface LocalKafkaOptions {
 export interface LocalKafka {
   /** bootstrap address, `host:port` */
   brokers: string;
+  /** The broker's JVM (for the benchmark's CPU and memory figures). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -211,7 +213,9 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
     if (!existsSync(join(logDirs, 'meta.properties'))) {
       log('Formatting the Kafka data folder (first run only)…');
       await rm(logDirs, { recursive: true, force: true });
-      const clusterId = randomBytes(16).toString('base64url');
+      // base64url may start with '-', which the storage tool would read as an option.
+      let clusterId = randomBytes(16).toString('base64url');
+      while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
       const code = await run(javaBin(), [...jvm, 'kafka.tools.StorageTool', 'format', '--standalone', '--cluster-id', clusterId, '--config', props], out.fd);
       if (code !== 0) throw new Error(`Formatting the Kafka data folder failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`);
     }
@@ -248,7 +252,7 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
       // Only between attempts: a refused connection fails at once.
       await Promise.race([new Promise((r) => setTimeout(r, 200)), gone]);
     }
-    return { brokers, stop };
+    return { brokers, pid: child.pid, stop };
   } finally {
     // The child holds its own copy of the descriptor.
     await out.close();

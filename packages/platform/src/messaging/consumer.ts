@@ -116,36 +116,82 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   const maxBatch = opts.maxBatch ?? 200;
   const maxAttempts = opts.maxAttempts ?? 3;
   const groupId = withPrefix(topicPrefix, opts.groupId);
-  const consumer = new Consumer({
-    groupId,
-    clientId: `${groupId}-${process.pid}`,
-    bootstrapBrokers: opts.brokers,
-    deserializers: stringDeserializers,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    rebalanceTimeout: 15_000,
-    maxWaitTime: 500,
-  });
   const dlqProducer = new Producer({ clientId: `${groupId}-dlq-${process.pid}`, bootstrapBrokers: opts.brokers, serializers: stringSerializers, idempotent: true, acks: -1 });
-  const stream = await consumer.consume({
-    topics: opts.topics.map((t) => withPrefix(topicPrefix, t)),
-    mode: MessagesStreamModes.COMMITTED,
-    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-    autocommit: false,
-  });
-
   const queue: KafkaMessage[] = [];
   let running = true;
   let wake: (() => void) | undefined;
   const highWater = maxBatch * 4;
-  stream.on('data', (m: KafkaMessage) => {
-    queue.push(m);
-    if (queue.length >= highWater) stream.pause();
-    wake?.();
-  });
-  stream.on('error', (error: Error) => logger.error({ err: error }, 'kafka consumer stream error'));
-
   const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  // The Kafka client gives up on a request after a few retries (say the broker is restarting) and
+  // ends its stream with an error. Then the consumer and its stream are made anew, with backoff,
+  // from the committed offsets: what was queued but not applied is dropped and fetched again.
+  type Connection = { consumer: Consumer<string, string, string, string>; stream: Awaited<ReturnType<Consumer<string, string, string, string>['consume']>> };
+  async function connect(): Promise<Connection> {
+    const consumer = new Consumer({
+      groupId,
+      clientId: `${groupId}-${process.pid}`,
+      bootstrapBrokers: opts.brokers,
+      deserializers: stringDeserializers,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 15_000,
+      maxWaitTime: 500,
+      retries: 10,
+      retryDelay: 500,
+    });
+    try {
+      const stream = await consumer.consume({
+        topics: opts.topics.map((t) => withPrefix(topicPrefix, t)),
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      });
+      stream.on('data', (m: KafkaMessage) => {
+        queue.push(m);
+        if (queue.length >= highWater) stream.pause();
+        wake?.();
+      });
+      stream.on('error', (error: Error) => {
+        logger.error({ err: error }, 'kafka consumer stream failed; reconnecting');
+        void reconnect();
+      });
+      return { consumer, stream };
+    } catch (error) {
+      await consumer.close(true).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function connectWithRetry(): Promise<Connection> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await connect();
+      } catch (error) {
+        if (!running) throw error;
+        if (attempt === 1 || attempt % 10 === 0) logger.warn({ err: error, attempt }, 'Kafka not reachable; retrying');
+        await pause(backoffMs(transientRetry, attempt));
+      }
+    }
+  }
+
+  let connection = await connectWithRetry();
+  let reconnecting: Promise<void> | undefined;
+  function reconnect(): Promise<void> {
+    reconnecting ??= (async () => {
+      const old = connection;
+      await old.stream.close().catch(() => undefined);
+      await old.consumer.close(true).catch(() => undefined);
+      queue.length = 0;
+      if (!running) return;
+      connection = await connectWithRetry();
+      logger.info('kafka consumer reconnected');
+    })()
+      .catch((error: unknown) => logger.warn({ err: error }, 'kafka consumer reconnect stopped'))
+      .finally(() => (reconnecting = undefined));
+    return reconnecting;
+  }
+
 
   /**
    * Parks a message that cannot be applied (in the service's dead_letters table, for the admin
@@ -256,7 +302,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
     }
     const offsets = [...last.values()].map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch }));
     try {
-      await consumer.commit({ offsets });
+      await connection.consumer.commit({ offsets });
     } catch (error) {
       // Lost a partition in a rebalance: its new owner re-reads these, and the inbox drops them.
       logger.warn({ err: error }, 'offset commit failed');
@@ -273,7 +319,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
         continue;
       }
       const batch = queue.splice(0, maxBatch);
-      if (stream.isPaused() && queue.length < highWater / 2) stream.resume();
+      if (connection.stream.isPaused() && queue.length < highWater / 2) connection.stream.resume();
       try {
         await processBatch(batch);
         opts.onBatch?.(batch.length);
@@ -288,13 +334,14 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   })();
 
   return {
-    isConnected: () => consumer.isConnected(),
+    isConnected: () => connection.consumer.isConnected(),
     async stop() {
       running = false;
       wake?.();
       await loop;
-      await stream.close().catch(() => undefined);
-      await consumer.close(true).catch(() => undefined);
+      await reconnecting;
+      await connection.stream.close().catch(() => undefined);
+      await connection.consumer.close(true).catch(() => undefined);
       await dlqProducer.close().catch(() => undefined);
     },
   };

@@ -101,18 +101,30 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   });
   let running = true;
   let wake: (() => void) | undefined;
+  // Set by a commit that happened while the relay was busy (not sleeping): the next sleep returns
+  // at once, so those rows do not wait for the idle poll.
+  let signalled = false;
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
+      if (signalled) {
+        signalled = false;
+        resolve();
+        return;
+      }
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         wake = undefined;
+        signalled = false;
         resolve();
       }
       wake = done;
     });
 
-  const onCommitted = () => wake?.();
+  const onCommitted = () => {
+    if (wake) wake();
+    else signalled = true;
+  };
   outboxSignal.on('committed', onCommitted);
   // The session holding the leadership lock; losing it (connection dropped) loses leadership.
   let listener: pg.PoolClient | undefined;
@@ -138,6 +150,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   }
 
   async function publishBatch(): Promise<number> {
+    signalled = false; // what committed before this select is in it
     const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>(
       'select id, topic, message_key, value from outbox order by id limit $1',
       [batchSize],

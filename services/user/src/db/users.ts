@@ -3,7 +3,11 @@ import type { UserDb, UsersTable } from './schema.ts';
 
 export type UserRow = Selectable<UsersTable>;
 
+// User ids are UUIDs; an order may name anything (up to 64 characters), which is simply no user.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export async function findUser(db: Kysely<UserDb>, id: string): Promise<UserRow | undefined> {
+  if (!UUID.test(id)) return undefined;
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
@@ -12,6 +16,7 @@ export async function insertUser(db: Kysely<UserDb>, user: { id: string; name: s
 }
 
 export async function setActive(db: Kysely<UserDb>, id: string, active: boolean): Promise<UserRow | undefined> {
+  if (!UUID.test(id)) return undefined;
   return db.updateTable('users').set({ active, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
 }
 

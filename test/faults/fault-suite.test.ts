@@ -1,0 +1,355 @@
+// The fault suite (issue 3): orders flow through the whole system while every kind of fault is
+// injected several times; then the invariants of ARCHITECTURE.md are checked on the services' own
+// databases and a summary is printed. It runs its own Kafka and PostgreSQL, because it stops and
+// restarts them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { decodeMessage, prefixed, Topics } from '@oms/contracts';
+import { findFreePort, startLocalKafka, startLocalPostgres, type LocalKafka, type LocalPostgres } from '@oms/platform/local';
+import { repoRoot, startSystem, type RunningSystem } from '@oms/platform/system';
+import { apiClient, waitForConsumersCaughtUp, type ApiClient } from '@oms/platform/testing';
+import { checkInvariants, SERVICES, waitUntilSettled } from '../../tools/lib/invariants.ts';
+import { faultSummary, type FaultSummary } from './summary.ts';
+
+const PREFIX = `faults${randomBytes(2).toString('hex')}`;
+const DEADLINE_MS = 3_000;
+const PARTICIPANTS = ['user', 'inventory', 'payment'] as const;
+const TOPICS = [Topics.userCommands, Topics.inventoryCommands, Topics.paymentCommands, Topics.sagaReplies, Topics.orderEvents] as const;
+const FINAL = ['READY_FOR_DELIVERY', 'FAILED', 'CANCELLED'];
+const log = (line: string) => console.log(`  [faults] ${line}`);
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;
+
+interface Infra {
+  dataDir: string;
+  ports: { pg: number; kafka: number; controller: number };
+  pg: LocalPostgres;
+  kafka: LocalKafka;
+}
+
+const startPg = (i: Pick<Infra, 'dataDir' | 'ports'>) => startLocalPostgres({ dataDir: join(i.dataDir, 'postgres'), port: i.ports.pg });
+const startKafka = (i: Pick<Infra, 'dataDir' | 'ports'>) =>
+  startLocalKafka({ cacheDir: join(repoRoot, '.cache'), dataDir: join(i.dataDir, 'kafka'), port: i.ports.kafka, controllerPort: i.ports.controller, heapMb: 384 });
+
+/**
+ * Places orders at a steady pace through the public API while faults happen, as a careful client
+ * would: each order has an Idempotency-Key and is sent again with it until the system answers, so
+ * an order is never lost or doubled by a retry. A few orders are cancelled soon after.
+ */
+class Load {
+  readonly placed = new Map<string, { userId: string; items: { sku: string; quantity: number }[] }>();
+  readonly cancelRequested = new Set<string>();
+  retries = 0;
+  refused = 0;
+  #running = false;
+  #inflight = new Set<Promise<void>>();
+  #loop: Promise<void> | undefined;
+
+  readonly api: ApiClient;
+  readonly users: string[];
+  readonly skus: { normal: string[]; hot: string[] };
+
+  constructor(api: ApiClient, users: string[], skus: { normal: string[]; hot: string[] }) {
+    this.api = api;
+    this.users = users;
+    this.skus = skus;
+  }
+
+  start(perSecond: number): void {
+    this.#running = true;
+    this.#loop = (async () => {
+      while (this.#running) {
+        if (this.#inflight.size < 50) {
+          const p = this.#placeOne().finally(() => this.#inflight.delete(p));
+          this.#inflight.add(p);
+        }
+        await pause(1_000 / perSecond); // the pace of arrivals, not a wait for a condition
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    await this.#loop;
+    await Promise.all(this.#inflight);
+  }
+
+  async #untilAnswered(send: () => Promise<{ status: number; body: any }>): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- bodies checked by status
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await send();
+        if (res.status < 500) return res;
+      } catch {
+        // connection refused or reset while a service restarts
+      }
+      this.retries++;
+      if (attempt > 600) throw new Error('the system did not answer for two minutes');
+      await pause(200);
+    }
+  }
+
+  async #placeOne(): Promise<void> {
+    const lines = 1 + Math.floor(Math.random() * 3);
+    const items = new Map<string, number>();
+    for (let i = 0; i < lines; i++) items.set(Math.random() < 0.08 ? pick(this.skus.hot) : pick(this.skus.normal), 1 + Math.floor(Math.random() * 3));
+    const body = { userId: pick(this.users), items: [...items].map(([sku, quantity]) => ({ sku, quantity })) };
+    const key = randomUUID();
+    const res = await this.#untilAnswered(() => this.api.post('/api/orders', body, { 'idempotency-key': key }));
+    if (res.status !== 202) {
+      this.refused++;
+      throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    this.placed.set(res.body.id, body);
+    if (Math.random() < 0.06) {
+      await pause(Math.random() * 400); // cancel at a random point of the saga
+      this.cancelRequested.add(res.body.id);
+      const cancel = await this.#untilAnswered(() => this.api.post(`/api/orders/${res.body.id}/cancel`));
+      assert.ok([202, 409].includes(cancel.status), `cancel answered ${cancel.status}`);
+    }
+  }
+}
+
+describe('fault suite: orders keep their invariants through crashes, broker and database restarts, silence, duplicates and poison', () => {
+  let infra: Infra;
+  let system: RunningSystem;
+  let api: ApiClient;
+  const started = Date.now();
+  const faults = new Map<string, number>();
+  const count = (kind: string) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
+  const initialStock = new Map<string, number>();
+  let poisonSent = 0;
+
+  before(async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'oms-faults-'));
+    await chmod(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
+    const ports = { pg: await findFreePort(), kafka: await findFreePort(), controller: await findFreePort() };
+    const [pgServer, kafka] = await Promise.all([startPg({ dataDir, ports }), startKafka({ dataDir, ports })]);
+    infra = { dataDir, ports, pg: pgServer, kafka };
+    const logDir = join(repoRoot, '.cache', 'test-logs', PREFIX);
+    await mkdir(logDir, { recursive: true });
+    system = await startSystem({
+      databaseUrl: pgServer.url,
+      brokers: kafka.brokers,
+      prefix: PREFIX,
+      gatewayPort: 0,
+      logDir,
+      logLevel: 'info',
+      env: {
+        SAGA_STEP_DEADLINE_MS: String(DEADLINE_MS),
+        SAGA_SWEEP_INTERVAL_MS: '200',
+        SAGA_RETRY_INITIAL_MS: '500',
+        SAGA_RETRY_MAX_INTERVAL_MS: '5000',
+        // Compensations must outlast the outages below rather than give up.
+        SAGA_COMPENSATION_MAX_ATTEMPTS: '1000',
+      },
+    });
+    api = apiClient(system.baseUrl);
+    log(`system up (logs in ${logDir})`);
+  });
+
+  after(async () => {
+    await system?.stop();
+    await Promise.allSettled([infra?.kafka.stop(), infra?.pg.stop()]);
+    if (infra) await rm(infra.dataDir, { recursive: true, force: true });
+  });
+
+  async function seed(): Promise<{ users: string[]; skus: { normal: string[]; hot: string[] } }> {
+    const users: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const res = await api.post('/api/users', { name: `Fault User ${i}`, email: `fault-${i}-${randomBytes(3).toString('hex')}@example.com` });
+      assert.equal(res.status, 201);
+      users.push(res.body.id);
+      if (i < 3) assert.equal((await api.patch(`/api/users/${res.body.id}`, { active: false })).status, 200); // USER_INACTIVE
+      // A tight credit limit: PAYMENT_DECLINED now and then.
+      if (i >= 3 && i < 6) assert.equal((await api.post('/api/payments/accounts', { userId: res.body.id, creditLimit: { amount: 5_000, currency: 'EUR' } })).status, 200);
+    }
+    users.push(`missing-${randomBytes(3).toString('hex')}`); // USER_NOT_FOUND
+    const skus = { normal: [] as string[], hot: [] as string[] };
+    for (let i = 0; i < 24; i++) {
+      const hot = i < 3;
+      const sku = `F-${hot ? 'HOT' : 'SKU'}-${i}-${randomBytes(2).toString('hex')}`;
+      const stock = hot ? 120 : 5_000; // the hot ones run out: INSUFFICIENT_STOCK
+      const res = await api.post('/api/products', { sku, name: sku, price: { amount: 1_000 + i * 250, currency: 'EUR' }, stock });
+      assert.equal(res.status, 201);
+      initialStock.set(sku, stock);
+      (hot ? skus.hot : skus.normal).push(sku);
+    }
+    return { users, skus };
+  }
+
+  async function restartKafka(downMs: number): Promise<void> {
+    await infra.kafka.stop();
+    await pause(downMs); // the broker stays down for a while; orders keep coming into the outboxes
+    infra.kafka = await startKafka(infra);
+  }
+
+  async function restartPostgres(): Promise<void> {
+    await infra.pg.stop();
+    await pause(2_000);
+    infra.pg = await startPg(infra);
+  }
+
+  /** Reads what a topic holds (up to `max` records). */
+  async function readTopic(topic: string, max: number): Promise<{ key: string; value: string }[]> {
+    const consumer = new Consumer({ groupId: `fault-reader-${randomUUID()}`, clientId: 'fault-reader', bootstrapBrokers: [infra.kafka.brokers], deserializers: stringDeserializers });
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, maxWaitTime: 200 });
+    const found: { key: string; value: string }[] = [];
+    try {
+      await new Promise<void>((resolve) => {
+        let idle = setTimeout(resolve, 1_500);
+        stream.on('data', (m) => {
+          found.push({ key: m.key, value: m.value });
+          clearTimeout(idle);
+          idle = setTimeout(resolve, 500);
+          if (found.length >= max) resolve();
+        });
+      });
+    } finally {
+      await stream.close();
+      await consumer.close(true);
+    }
+    return found;
+  }
+
+  /** Old messages of a topic sent again, twice each, in reverse order; commands and events also under new message ids. */
+  async function duplicateAndReorder(topic: string): Promise<void> {
+    const full = prefixed(PREFIX, topic);
+    // Real messages only (the topic also holds the poison of earlier rounds).
+    const envelopes = (await readTopic(full, 400)).filter((r) => {
+      try {
+        decodeMessage(r.value);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const records = envelopes.slice(-60).reverse();
+    const again = records.flatMap((r) => [r, r, { key: r.key, value: JSON.stringify({ ...JSON.parse(r.value), messageId: randomUUID() }) }]);
+    const producer = new Producer({ clientId: 'fault-dup', bootstrapBrokers: [infra.kafka.brokers], serializers: stringSerializers });
+    await producer.send({ messages: again.map((r) => ({ topic: full, key: r.key, value: r.value })) });
+    await producer.close();
+  }
+
+  /** Four kinds of unreadable message on a topic: not JSON, not an envelope, an unknown type, a bad payload. */
+  async function poison(topic: string): Promise<void> {
+    const full = prefixed(PREFIX, topic);
+    const envelope = { messageId: randomUUID(), version: 1, orderId: randomUUID(), correlationId: randomUUID(), causationId: null, occurredAt: new Date().toISOString() };
+    const values = ['{{{ not json', JSON.stringify({ hello: 'world' }), JSON.stringify({ ...envelope, type: 'no.such-type', payload: {} }), JSON.stringify({ ...envelope, type: 'inventory.reserve-stock', payload: { items: 'none' } })];
+    const producer = new Producer({ clientId: 'fault-poison', bootstrapBrokers: [infra.kafka.brokers], serializers: stringSerializers });
+    await producer.send({ messages: values.map((value) => ({ topic: full, key: `poison-${randomUUID()}`, value })) });
+    await producer.close();
+    poisonSent += values.length;
+  }
+
+  test('faults while orders flow, then every invariant holds', { timeout: 600_000 }, async () => {
+    const { users, skus } = await seed();
+    const load = new Load(api, users, skus);
+    load.start(20);
+    try {
+      await injectFaults();
+    } finally {
+      await load.stop();
+    }
+    log(`load stopped: ${load.placed.size} orders placed (${load.retries} client retries while the system was down)`);
+    await settle();
+    await checkAll(load);
+  });
+
+  async function injectFaults(): Promise<void> {
+    await pause(2_000);
+
+    for (let round = 0; round < 2; round++) {
+      for (const name of [...SERVICES].sort(() => Math.random() - 0.5)) {
+        await pause(300 + Math.random() * 1_200);
+        await system.kill(name, 'SIGKILL');
+        count(`SIGKILL ${name}`);
+        await system.restart(name);
+      }
+      log(`round ${round + 1}: every service SIGKILLed at a random moment and restarted`);
+    }
+
+    for (const name of [...PARTICIPANTS, ...PARTICIPANTS]) {
+      // Silent for longer than the deadline (stopped, not dead: its connections stay open), then back.
+      const child = system.services.get(name)!.process;
+      child.kill('SIGSTOP');
+      count(`${name} unresponsive past the deadline`);
+      await pause(DEADLINE_MS + 1_000);
+      child.kill('SIGCONT');
+      await pause(500);
+    }
+    log('participants silenced past the deadline and resumed');
+
+    // The second outage outlasts the Kafka client's own retries (10 × 0.5 s): consumers must rebuild.
+    for (const downMs of [2_000, 8_000]) {
+      await restartKafka(downMs);
+      count('Kafka broker stopped and restarted');
+      await pause(2_000);
+    }
+    log('Kafka stopped and restarted twice');
+
+    for (let i = 0; i < 2; i++) {
+      await restartPostgres();
+      count('PostgreSQL stopped and restarted');
+      await pause(2_000);
+    }
+    log('PostgreSQL stopped and restarted twice');
+
+    for (let round = 0; round < 2; round++) {
+      for (const topic of TOPICS) {
+        await duplicateAndReorder(topic);
+        count(`duplicated + reordered messages on ${topic}`);
+        await poison(topic);
+        count(`poison messages on ${topic}`);
+        await pause(500);
+      }
+    }
+    log('duplicates, reordering and poison injected on every topic');
+    await pause(2_000);
+  }
+
+  /** Lets everything settle: every saga final, every outbox drained, every consumer caught up. */
+  async function settle(): Promise<void> {
+    await waitUntilSettled({ databaseUrl: infra.pg.url, prefix: PREFIX });
+    await waitForConsumersCaughtUp([infra.kafka.brokers], PREFIX, {
+      order: Topics.sagaReplies,
+      inventory: Topics.inventoryCommands,
+      user: Topics.userCommands,
+      payment: Topics.paymentCommands,
+      notification: Topics.orderEvents,
+    });
+  }
+
+  async function checkAll(load: Load): Promise<void> {
+    const report = await checkInvariants({ databaseUrl: infra.pg.url, prefix: PREFIX }, { initialStock, accepted: new Set(load.placed.keys()) });
+    const violations = [...report.violations];
+    const orders = report.orders;
+    // Poison is parked, none lost, none applied.
+    const poisonParked = report.parkedWithoutOrder;
+    if (poisonParked !== poisonSent) violations.push(`${poisonSent} poison messages sent, ${poisonParked} parked`);
+
+    const summary: FaultSummary = faultSummary({
+      faults,
+      orders: orders.map((o) => o.status),
+      failureReasons: orders.flatMap((o) => o.failureReasons),
+      cancelRequests: load.cancelRequested.size,
+      clientRetries: load.retries,
+      poisonSent,
+      poisonParked,
+      violations,
+      seconds: (Date.now() - started) / 1000,
+    });
+    console.log(summary.text);
+    await mkdir(join(repoRoot, '.cache'), { recursive: true });
+    await writeFile(join(repoRoot, '.cache', 'fault-suite-latest.json'), `${JSON.stringify(summary.json, null, 2)}\n`);
+
+    assert.equal(load.refused, 0, 'no order was refused');
+    assert.ok(load.placed.size > 300, `enough orders flowed (${load.placed.size})`);
+    for (const status of FINAL) assert.ok(orders.some((o) => o.status === status), `some orders ended ${status}`);
+    assert.deepEqual(violations, [], 'invariant violations');
+  }
+});
