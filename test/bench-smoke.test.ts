@@ -10,7 +10,7 @@ import { repoRoot } from '@oms/platform/system';
 
 test('npm run bench: a short fixed-rate run produces a result with every order final, the invariants checked and passing, and a chart', async () => {
   const out = `results/tmp/bench-smoke-${randomBytes(3).toString('hex')}`;
-  const args = ['--disable-warning=ExperimentalWarning', join(repoRoot, 'tools', 'bench.ts'), '--rate', '10', '--duration', '2', '--users', '60', '--skus', '20', '--out', out];
+  const args = ['--disable-warning=ExperimentalWarning', join(repoRoot, 'tools', 'bench.ts'), '--rate', '10', '--duration', '2', '--warmup', '1', '--users', '60', '--skus', '20', '--out', out];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     // The test run's Kafka and PostgreSQL (the bench starts its own otherwise).

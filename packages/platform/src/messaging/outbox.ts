@@ -70,6 +70,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Poll interval when nothing in this process signals new rows (rows written by another instance). */
   idlePollMs?: number;
+  /** How long a commit's wake-up waits for more commits to publish with it. */
+  lingerMs?: number;
 }
 
 export interface OutboxRelay {
@@ -90,6 +92,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { pool, logger } = opts;
   const batchSize = opts.batchSize ?? 500;
   const idlePollMs = opts.idlePollMs ?? 250;
+  const lingerMs = opts.lingerMs ?? 0;
   const producer = new Producer({
     clientId: opts.clientId,
     bootstrapBrokers: opts.brokers,
@@ -121,9 +124,17 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       wake = done;
     });
 
+  // A commit wakes the relay at once, or after `lingerMs` to gather the rows of commits that land
+  // together (tried at 3 ms in the benchmark: no less CPU per order, twice the saga latency; so 0).
+  let lingering: NodeJS.Timeout | undefined;
   const onCommitted = () => {
-    if (wake) wake();
-    else signalled = true;
+    if (!wake) signalled = true;
+    else if (lingerMs === 0) wake();
+    else
+      lingering ??= setTimeout(() => {
+        lingering = undefined;
+        wake?.();
+      }, lingerMs);
   };
   outboxSignal.on('committed', onCommitted);
   // The session holding the leadership lock; losing it (connection dropped) loses leadership.
@@ -171,7 +182,9 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         }
         const sent = await publishBatch();
         backoff = 100;
-        if (sent < batchSize) await sleep(sent === 0 ? idlePollMs : 0);
+        // Not a full batch: the outbox is drained up to what committed before the select, and a
+        // commit since then has set `signalled`, so the next sleep returns at once.
+        if (sent < batchSize) await sleep(idlePollMs);
       } catch (error) {
         // Kafka or PostgreSQL unavailable: the rows stay in the outbox; try again with backoff.
         logger.warn({ err: error }, 'outbox relay failed; will retry');
