@@ -17,4 +17,4 @@ COPY services ./services
 USER node
 ENV SERVICE=order HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
-CMD ["sh", "-c", "exec node --disable-warning=ExperimentalWarning --max-semi-space-size=2 services/${SERVICE}/src/main.ts"]
+CMD ["sh", "-c", "exec node --disable-warning=ExperimentalWarning --max-semi-space-size=2 --max-old-space-size=160 services/${SERVICE}/src/main.ts"]

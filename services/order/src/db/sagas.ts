@@ -12,6 +12,18 @@ import type { OrderDb, SagaInstancesTable } from './schema.ts';
  */
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
+/** The columns a decision changes. */
+function mutableColumns(instance: SagaInstance) {
+  return {
+    state: instance.state,
+    steps: JSON.stringify(instance.steps),
+    deadline_at: toDate(instance.deadlineAt),
+    wake_at: toDate(wakeAt(instance)),
+    resume_state: instance.resumeState ?? null,
+    version: instance.version,
+  };
+}
+
 function fromRow(row: Selectable<SagaInstancesTable>): SagaInstance {
   return {
     orderId: row.order_id,
@@ -41,12 +53,7 @@ export class SagaStore {
         order_id: instance.orderId,
         definition: instance.definition,
         definition_version: instance.definitionVersion,
-        state: instance.state,
-        steps: JSON.stringify(instance.steps),
-        deadline_at: toDate(instance.deadlineAt),
-        wake_at: toDate(wakeAt(instance)),
-        resume_state: instance.resumeState ?? null,
-        version: instance.version,
+        ...mutableColumns(instance),
       })
       .execute();
   }
@@ -67,15 +74,7 @@ export class SagaStore {
   async save(db: Kysely<OrderDb>, next: SagaInstance, expectedVersion: number): Promise<boolean> {
     const result = await db
       .updateTable('saga_instances')
-      .set({
-        state: next.state,
-        steps: JSON.stringify(next.steps),
-        deadline_at: toDate(next.deadlineAt),
-        wake_at: toDate(wakeAt(next)),
-        resume_state: next.resumeState ?? null,
-        version: next.version,
-        updated_at: new Date(),
-      })
+      .set({ ...mutableColumns(next), updated_at: new Date() })
       .where('order_id', '=', next.orderId)
       .where('version', '=', expectedVersion)
       .executeTakeFirst();
