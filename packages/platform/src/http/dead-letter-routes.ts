@@ -1,5 +1,6 @@
 import Type from 'typebox';
-import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { decodeCursor } from '../cursor.ts';
+import { Page, pageOf, pageQueryFields } from './pagination.ts';
 import { discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter, type AnyDb, type ApplyInTransaction } from '../messaging/dead-letters.ts';
 import type { HttpServer } from './server.ts';
 
@@ -25,8 +26,7 @@ const ListQuery = Type.Object(
   {
     status: Type.Union([Type.Literal('PARKED'), Type.Literal('REPLAYED'), Type.Literal('DISCARDED'), Type.Literal('ALL')], { default: 'PARKED' }),
     orderId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String()),
+    ...pageQueryFields,
   },
   { additionalProperties: false },
 );
@@ -40,12 +40,12 @@ export function deadLetterRoutes(app: HttpServer, opts: { service: string; db: A
   const base = `/api/admin/dead-letters/${opts.service}`;
   const tags = ['admin'];
 
-  app.get(base, { schema: { tags, querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(DeadLetterDto), nextCursor: Type.Union([Type.String(), Type.Null()]) }) } } }, async (request) => {
+  app.get(base, { schema: { tags, querystring: ListQuery, response: { 200: Page(DeadLetterDto) } } }, async (request) => {
     const { status, orderId, limit, cursor } = request.query;
     const afterId = cursor ? Number(decodeCursor(cursor, 1)[0]) : undefined;
     const rows = await listDeadLetters(opts.db, { status: status === 'ALL' ? undefined : status, orderId, afterId, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    return { items: page, nextCursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null };
+    const { rows: items, nextCursor } = pageOf(rows, limit, (last) => [last.id]);
+    return { items, nextCursor };
   });
 
   app.get(`${base}/:id`, { schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => getDeadLetter(opts.db, request.params.id));

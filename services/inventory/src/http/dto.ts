@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { Page, pageQueryFields } from '@oms/platform';
 import { Money } from '@oms/contracts';
 import type { ProductRow } from '../db/products.ts';
 
@@ -14,10 +15,7 @@ export const CreateProductBody = Type.Object(
 );
 export const StockBody = Type.Object({ delta: Type.Integer({ not: { const: 0 }, minimum: -1_000_000_000, maximum: 1_000_000_000 }) }, { additionalProperties: false });
 export const SkuParams = Type.Object({ sku: Sku });
-export const ListQuery = Type.Object(
-  { limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), cursor: Type.Optional(Type.String()) },
-  { additionalProperties: false },
-);
+export const ListQuery = Type.Object(pageQueryFields, { additionalProperties: false });
 export const ProductDto = Type.Object({
   sku: Type.String(),
   name: Type.String(),
@@ -27,7 +25,7 @@ export const ProductDto = Type.Object({
   committed: Type.Integer(),
 });
 export type ProductDto = Static<typeof ProductDto>;
-export const ProductPage = Type.Object({ items: Type.Array(ProductDto), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const ProductPage = Page(ProductDto);
 
 /** Row → API shape (the seed's MapStruct mapper role). */
 export function toProductDto(row: ProductRow): ProductDto {

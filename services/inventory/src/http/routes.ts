@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AppError, decodeCursor, encodeCursor, type HttpServer } from '@oms/platform';
+import { AppError, decodeCursor, pageOf, type HttpServer } from '@oms/platform';
 import { adjustStock, findProduct, insertProduct, listProducts, MAX_UNITS } from '../db/products.ts';
 import type { InventoryDb } from '../db/schema.ts';
 import { CreateProductBody, ListQuery, ProductDto, ProductPage, SkuParams, StockBody, toProductDto } from './dto.ts';
@@ -26,8 +26,8 @@ export function productRoutes(app: HttpServer, db: Kysely<InventoryDb>): void {
     const { limit, cursor } = request.query;
     const after = cursor ? String(decodeCursor(cursor, 1)[0]) : undefined;
     const rows = await listProducts(db, after, limit + 1);
-    const page = rows.slice(0, limit);
-    return { items: page.map(toProductDto), nextCursor: rows.length > limit ? encodeCursor([page.at(-1)!.sku]) : null };
+    const page = pageOf(rows, limit, (last) => [last.sku]);
+    return { items: page.rows.map(toProductDto), nextCursor: page.nextCursor };
   });
 
   app.post('/api/products/:sku/stock', { schema: { params: SkuParams, body: StockBody, response: { 200: ProductDto } } }, async (request) => {

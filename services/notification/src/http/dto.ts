@@ -1,12 +1,12 @@
 import Type, { type Static } from 'typebox';
+import { Page, pageQueryFields } from '@oms/platform';
 import { FailureReason, OrderStatusSchema } from '@oms/contracts';
 import type { NotificationRow } from '../db/notifications.ts';
 
 export const ListNotificationsQuery = Type.Object(
   {
     orderId: Type.Optional(Type.String({ format: 'uuid' })),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String()),
+    ...pageQueryFields,
   },
   { additionalProperties: false },
 );
@@ -20,7 +20,7 @@ export const NotificationDto = Type.Object({
   createdAt: Type.String(),
 });
 export type NotificationDto = Static<typeof NotificationDto>;
-export const NotificationPage = Type.Object({ items: Type.Array(NotificationDto), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const NotificationPage = Page(NotificationDto);
 
 /** Row → API shape (the seed's MapStruct mapper role). */
 export function toNotificationDto(row: NotificationRow): NotificationDto {

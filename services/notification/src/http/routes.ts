@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { decodeCursor, encodeCursor, type HttpServer } from '@oms/platform';
+import { decodeCursor, pageOf, type HttpServer } from '@oms/platform';
 import { listNotifications } from '../db/notifications.ts';
 import type { NotificationDb } from '../db/schema.ts';
 import { ListNotificationsQuery, NotificationPage, toNotificationDto } from './dto.ts';
@@ -10,7 +10,7 @@ export function notificationRoutes(app: HttpServer, db: Kysely<NotificationDb>):
     const { orderId, limit, cursor } = request.query;
     const afterId = cursor ? Number(decodeCursor(cursor, 1)[0]) : undefined;
     const rows = await listNotifications(db, { orderId, afterId, limit: limit + 1 });
-    const page = rows.slice(0, limit);
-    return { items: page.map(toNotificationDto), nextCursor: rows.length > limit ? encodeCursor([page.at(-1)!.id]) : null };
+    const page = pageOf(rows, limit, (last) => [last.id]);
+    return { items: page.rows.map(toNotificationDto), nextCursor: page.nextCursor };
   });
 }

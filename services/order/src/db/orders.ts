@@ -49,6 +49,15 @@ export async function historyOf(db: Kysely<OrderDb>, id: string): Promise<Histor
   return db.selectFrom('order_history').select(['status', 'reason', 'at']).where('order_id', '=', id).orderBy('id').execute();
 }
 
+/** The histories of several orders in one query (a page of orders), each in order. */
+export async function historiesOf(db: Kysely<OrderDb>, ids: readonly string[]): Promise<Map<string, HistoryEntry[]>> {
+  const byOrder = new Map<string, HistoryEntry[]>(ids.map((id) => [id, []]));
+  if (ids.length === 0) return byOrder;
+  const rows = await db.selectFrom('order_history').select(['order_id', 'status', 'reason', 'at']).where('order_id', 'in', [...ids]).orderBy('id').execute();
+  for (const { order_id, ...entry } of rows) byOrder.get(order_id)?.push(entry);
+  return byOrder;
+}
+
 export async function appendHistory(db: Kysely<OrderDb>, orderId: string, status: OrderStatus, reason: string | null, at: Date): Promise<void> {
   await db.insertInto('order_history').values({ order_id: orderId, status, reason, at }).execute();
 }

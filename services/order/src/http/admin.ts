@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { FailureReason } from '@oms/contracts';
-import { AppError, decodeCursor, encodeCursor, type HttpServer, type ServiceContext } from '@oms/platform';
+import { AppError, decodeCursor, Page, pageOf, pageQueryFields, type HttpServer, type ServiceContext } from '@oms/platform';
 import type { OrderConfig } from '../config.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
@@ -53,7 +53,7 @@ function toSagaDto(instance: SagaInstance): SagaDto {
 }
 
 const Params = Type.Object({ orderId: Type.String({ format: 'uuid' }) });
-const ListQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }), cursor: Type.Optional(Type.String()) }, { additionalProperties: false });
+const ListQuery = Type.Object(pageQueryFields, { additionalProperties: false });
 
 /**
  * Operators' saga API: sagas that need a person (COMPENSATION_FAILED, or not final and overdue,
@@ -65,12 +65,12 @@ export function sagaAdminRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, ty
   // Overdue by more than a few sweeps means the sweeper could not move it.
   const graceMs = Math.max(5_000, config.SAGA_SWEEP_INTERVAL_MS * 5);
 
-  app.get('/api/admin/sagas', { schema: { tags, querystring: ListQuery, response: { 200: Type.Object({ items: Type.Array(SagaDto), nextCursor: NullableString }) } } }, async (request) => {
+  app.get('/api/admin/sagas', { schema: { tags, querystring: ListQuery, response: { 200: Page(SagaDto) } } }, async (request) => {
     const { limit, cursor } = request.query;
     const afterOrderId = cursor ? String(decodeCursor(cursor, 1)[0]) : undefined;
     const rows = await store.needingAttention(db, { graceMs, staleMs: config.SAGA_STEP_DEADLINE_MS * 10, limit: limit + 1, afterOrderId });
-    const page = rows.slice(0, limit);
-    return { items: page.map(toSagaDto), nextCursor: rows.length > limit ? encodeCursor([page.at(-1)!.orderId]) : null };
+    const page = pageOf(rows, limit, (last) => [last.orderId]);
+    return { items: page.rows.map(toSagaDto), nextCursor: page.nextCursor };
   });
 
   app.get('/api/admin/sagas/:orderId', { schema: { tags, params: Params, response: { 200: SagaDto } } }, async (request) => {

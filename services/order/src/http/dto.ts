@@ -1,4 +1,5 @@
 import Type, { type Static } from 'typebox';
+import { Page, pageQueryFields } from '@oms/platform';
 import { FailureReason, Money, OrderLine, OrderStatusSchema } from '@oms/contracts';
 import type { HistoryEntry, OrderRow } from '../db/orders.ts';
 
@@ -22,8 +23,7 @@ export const ListOrdersQuery = Type.Object(
   {
     userId: Type.Optional(Type.String({ minLength: 1 })),
     status: Type.Optional(OrderStatusSchema),
-    limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
-    cursor: Type.Optional(Type.String()),
+    ...pageQueryFields,
   },
   { additionalProperties: false },
 );
@@ -41,7 +41,7 @@ export const OrderDto = Type.Object({
   updatedAt: Type.String(),
 });
 export type OrderDto = Static<typeof OrderDto>;
-export const OrderPage = Type.Object({ items: Type.Array(OrderDto), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+export const OrderPage = Page(OrderDto);
 
 /** Row + history → API shape (the seed's MapStruct mapper role). */
 export function toOrderDto(row: OrderRow, history: readonly HistoryEntry[]): OrderDto {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, buildMessage, decodeCursor, encodeCursor, enqueue, outboxCommitted, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
-import { findByIdempotencyKey, findOrder, historyOf, insertOrder, listOrders } from '../db/orders.ts';
+import { AppError, buildMessage, decodeCursor, enqueue, outboxCommitted, pageOf, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
+import { findByIdempotencyKey, findOrder, historiesOf, historyOf, insertOrder, listOrders } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
@@ -77,9 +77,8 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       after = { createdAt: String(createdAt), id: String(id) };
     }
     const rows = await listOrders(db, { userId, status, limit: limit + 1, after });
-    const page = rows.slice(0, limit);
-    const items = await Promise.all(page.map(async (row) => toOrderDto(row, await historyOf(db, row.id))));
-    const last = page.at(-1);
-    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null };
+    const page = pageOf(rows, limit, (last) => [last.created_at.toISOString(), last.id]);
+    const histories = await historiesOf(db, page.rows.map((row) => row.id));
+    return { items: page.rows.map((row) => toOrderDto(row, histories.get(row.id) ?? [])), nextCursor: page.nextCursor };
   });
 }
