@@ -144,7 +144,7 @@ try {
   // ---- one open-loop phase ---------------------------------------------------------------------
   const intendedAt = new Map<string, number>();
   const accepted = new Set<string>();
-  const timeline: { second: number; arrivals: number; acks: number; completions: number; sagaP50: number; sagaP99: number }[] = [];
+  const timeline: { second: number; arrivals: number; completions: number; sagaP50: number; sagaP99: number }[] = [];
   const sentAt = new Map<string, number>(); // warm-up orders
   let runStart = performance.now();
   const allAck = newHistogram();
@@ -254,8 +254,8 @@ try {
 
   // Per-second timeline for the chart.
   const bySecond = (t: number) => Math.floor((t - runStart) / 1000);
-  const buckets = new Map<number, { arrivals: number; acks: number; completions: number; latencies: number[] }>();
-  const bucket = (s: number) => buckets.get(s) ?? buckets.set(s, { arrivals: 0, acks: 0, completions: 0, latencies: [] }).get(s)!;
+  const buckets = new Map<number, { arrivals: number; completions: number; latencies: number[] }>();
+  const bucket = (s: number) => buckets.get(s) ?? buckets.set(s, { arrivals: 0, completions: 0, latencies: [] }).get(s)!;
   for (const [id, t] of intendedAt) {
     bucket(bySecond(t)).arrivals++;
     const f = finals.get(id);
@@ -269,7 +269,7 @@ try {
     const b = buckets.get(s)!;
     const sorted = b.latencies.sort((x, y) => x - y);
     const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
-    timeline.push({ second: s, arrivals: b.arrivals, acks: b.arrivals, completions: b.completions, sagaP50: Math.round(at(0.5)), sagaP99: Math.round(at(0.99)) });
+    timeline.push({ second: s, arrivals: b.arrivals, completions: b.completions, sagaP50: Math.round(at(0.5)), sagaP99: Math.round(at(0.99)) });
   }
 
   await stream.close();

@@ -192,7 +192,6 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
     return reconnecting;
   }
 
-
   /**
    * Parks a message that cannot be applied (in the service's dead_letters table, for the admin
    * API) and copies it to `<topic>.dlq` with the reason, for tools that watch topics.
@@ -268,10 +267,11 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       }
     }
     // Per-order ordering: a message for an order with a parked message waits behind it.
+    const parkedBehind = (r: (typeof readable)[number]) => retryTransient(() => parkBehind(opts.db, { ...parkedRecord(r.raw, r.decoded), orderId: r.decoded.orderId }));
     const parked = await retryTransient(() => ordersWithParkedMessages(opts.db, readable.map((r) => r.decoded.orderId)));
     const ready: typeof readable = [];
     for (const r of readable) {
-      if (parked.has(r.decoded.orderId) && (await retryTransient(() => parkBehind(opts.db, { ...parkedRecord(r.raw, r.decoded), orderId: r.decoded.orderId })))) continue;
+      if (parked.has(r.decoded.orderId) && (await parkedBehind(r))) continue;
       ready.push(r);
     }
     if (ready.length > 0) {
@@ -284,7 +284,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
         logger.warn({ err: error, size: ready.length }, 'batch failed; applying its messages one by one');
         const failedOrders = new Set<string>();
         for (const r of ready) {
-          if (failedOrders.has(r.decoded.orderId) && (await retryTransient(() => parkBehind(opts.db, { ...parkedRecord(r.raw, r.decoded), orderId: r.decoded.orderId })))) continue;
+          if (failedOrders.has(r.decoded.orderId) && (await parkedBehind(r))) continue;
           if (!(await applyAlone(r.raw, r.decoded))) failedOrders.add(r.decoded.orderId);
         }
       }

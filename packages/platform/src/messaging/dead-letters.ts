@@ -4,7 +4,8 @@ import { AppError } from '../errors.ts';
 
 // Dead letters live in the consuming service's own database, so parking a message, the messages
 // parked behind it, and replaying it are transactions like any other. Functions take `Kysely<any>`
-// because the table belongs to the platform, not to the service's typed schema.
+// because the table belongs to the platform, not to the service's typed schema (a Transaction is
+// a Kysely too, so these take either).
 /* eslint-disable @typescript-eslint/no-explicit-any -- see above */
 export type AnyDb = Kysely<any>;
 
@@ -77,8 +78,21 @@ export interface ParkedRecord {
 }
 
 /** Serialises parking behind, and replaying, one order's dead letters (across instances too). */
-async function lockOrder(trx: Transaction<any>, orderId: string): Promise<void> {
+async function lockOrder(trx: AnyDb, orderId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext(${`dead-letters:${orderId}`}))`.execute(trx);
+}
+
+/** The id of the oldest message still parked for an order: the one the others wait behind. */
+async function oldestParked(db: AnyDb, orderId: string): Promise<number | undefined> {
+  const { rows } = await sql<{ id: string }>`
+    select id from dead_letters where order_id = ${orderId} and status = 'PARKED' order by id limit 1`.execute(db);
+  return rows[0] ? Number(rows[0].id) : undefined;
+}
+
+async function rowById(db: AnyDb, id: number): Promise<Row> {
+  const { rows } = await sql<Row>`select * from dead_letters where id = ${id}`.execute(db);
+  if (!rows[0]) throw new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${id} does not exist`);
+  return rows[0];
 }
 
 /** Which of these orders have a parked message (one query per batch; usually none). */
@@ -89,7 +103,7 @@ export async function ordersWithParkedMessages(db: AnyDb, orderIds: readonly str
   return new Set(rows.map((r) => r.order_id));
 }
 
-function insertRow(db: AnyDb | Transaction<any>, m: ParkedRecord, reason: string, failed: boolean) {
+function insertRow(db: AnyDb, m: ParkedRecord, reason: string, failed: boolean) {
   return sql<{ id: string }>`
     insert into dead_letters (topic, partition, "offset", message_key, order_id, message_id, type, value, reason, failed)
     values (${m.topic}, ${m.partition}, ${m.offset.toString()}, ${m.key}, ${m.orderId ?? null}, ${m.messageId ?? null}, ${m.type ?? null}, ${m.value}, ${reason.slice(0, 2_000)}, ${failed})
@@ -109,10 +123,9 @@ export async function parkFailed(db: AnyDb, m: ParkedRecord, reason: string): Pr
 export async function parkBehind(db: AnyDb, m: ParkedRecord & { orderId: string }): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     await lockOrder(trx, m.orderId);
-    const { rows } = await sql<{ id: string }>`
-      select id from dead_letters where order_id = ${m.orderId} and status = 'PARKED' order by id limit 1`.execute(trx);
-    if (rows.length === 0) return false;
-    await insertRow(trx, m, `waiting behind dead letter ${rows[0]!.id} for order ${m.orderId}`, false);
+    const head = await oldestParked(trx, m.orderId);
+    if (head === undefined) return false;
+    await insertRow(trx, m, `waiting behind dead letter ${head} for order ${m.orderId}`, false);
     return true;
   });
 }
@@ -128,21 +141,14 @@ export async function listDeadLetters(db: AnyDb, opts: { status?: DeadLetter['st
 }
 
 export async function getDeadLetter(db: AnyDb, id: number): Promise<DeadLetter> {
-  const { rows } = await sql<Row>`select * from dead_letters where id = ${id}`.execute(db);
-  if (!rows[0]) throw new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${id} does not exist`);
-  return toDeadLetter(rows[0]);
+  return toDeadLetter(await rowById(db, id));
 }
 
-async function assertReplayable(db: AnyDb | Transaction<any>, id: number): Promise<DeadLetter> {
-  const { rows } = await sql<Row>`select * from dead_letters where id = ${id}`.execute(db);
-  const row = rows[0];
-  if (!row) throw new AppError('DEAD_LETTER_NOT_FOUND', `dead letter ${id} does not exist`);
+async function assertReplayable(db: AnyDb, id: number): Promise<DeadLetter> {
+  const row = await rowById(db, id);
   if (row.status !== 'PARKED') throw new AppError('DEAD_LETTER_NOT_PARKED', `dead letter ${id} is ${row.status}`);
-  if (row.order_id) {
-    const head = await sql<{ id: string }>`select id from dead_letters where order_id = ${row.order_id} and status = 'PARKED' order by id limit 1`.execute(db);
-    const headId = Number(head.rows[0]!.id);
-    if (headId !== id) throw new AppError('DEAD_LETTER_BLOCKED', `dead letter ${headId} for order ${row.order_id} is parked ahead of ${id}`, { blockedBy: headId });
-  }
+  const head = row.order_id ? await oldestParked(db, row.order_id) : id;
+  if (head !== id) throw new AppError('DEAD_LETTER_BLOCKED', `dead letter ${head} for order ${row.order_id} is parked ahead of ${id}`, { blockedBy: head });
   return toDeadLetter(row);
 }
 
@@ -196,9 +202,7 @@ export async function replayDeadLetter(db: AnyDb, id: number, apply: ApplyInTran
       if (current === first.id) throw new AppError('DEAD_LETTER_REPLAY_FAILED', `dead letter ${current} failed again: ${(error as Error).message}`);
       break;
     }
-    if (!first.orderId) break;
-    const { rows } = await sql<{ id: string }>`select id from dead_letters where order_id = ${first.orderId} and status = 'PARKED' order by id limit 1`.execute(db);
-    nextId = rows[0] ? Number(rows[0].id) : undefined;
+    nextId = first.orderId ? await oldestParked(db, first.orderId) : undefined;
   }
   return { replayed };
 }
