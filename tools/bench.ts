@@ -8,14 +8,14 @@
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
 import { startSystem, type RunningSystem } from '@oms/platform/system';
 import { startInfra, type Infra } from './infra.ts';
-import { checkInvariants, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
+import { checkInvariants, transactionCounts, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
 import { ProcessSampler } from './lib/process-stats.ts';
 import { renderChart } from './lib/chart.ts';
 import { seedWorkload, type Workload } from './lib/workload.ts';
@@ -234,6 +234,7 @@ try {
   runStart = performance.now();
   processes.start();
   const cpuStart = processes.snapshot();
+  const commitsAtStart = databases ? await transactionCounts(databases) : undefined;
   const phases: Phase[] = [];
   if (args.search) {
     let rate = Number(args['search-start']);
@@ -249,6 +250,15 @@ try {
     phases.push(await phase(Number(args.rate), Number(args.duration), 60));
   }
   const cpu = processes.cpuSecondsSince(cpuStart);
+  // PostgreSQL transactions per order placed, per service database (each one a commit: the biggest
+  // single cost on this machine). Counters lag by up to a second; the drain after the phase covers it.
+  let transactionsPerOrder: Record<string, number> | undefined;
+  if (databases && commitsAtStart) {
+    await sleep(1_500);
+    const now = await transactionCounts(databases);
+    transactionsPerOrder = Object.fromEntries(Object.entries(now).map(([s, n]) => [s, +((n - (commitsAtStart[s] ?? 0)) / Math.max(1, intendedAt.size)).toFixed(2)]));
+    log(`PostgreSQL transactions per order: ${JSON.stringify(transactionsPerOrder)}`);
+  }
   processes.stop();
   const wallSeconds = (performance.now() - runStart) / 1000;
 
@@ -298,6 +308,7 @@ try {
     phases,
     overall: { placed: intendedAt.size, ackMs: percentiles(allAck), sagaMs: percentiles(allSaga), finalStates: mix, wallSeconds: +wallSeconds.toFixed(1) },
     cpuSeconds: cpu,
+    transactionsPerOrder,
     peakRssMiB: processes.peakRssMiB(),
     invariants,
     workload: workload.describe(),
@@ -305,7 +316,7 @@ try {
     timeline,
     at: new Date().toISOString(),
   };
-  const out = join(root, args.out);
+  const out = resolve(root, args.out);
   await mkdir(join(out, '..'), { recursive: true });
   await writeFile(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(`${out}.svg`, renderChart(result));

@@ -31,6 +31,21 @@ export async function query<R extends pg.QueryResultRow>(where: SystemDatabases,
   }
 }
 
+/**
+ * Committed transactions per service database so far (PostgreSQL's own counters, flushed by each
+ * backend about once a second): the benchmark reports their growth per order.
+ */
+export async function transactionCounts(where: SystemDatabases): Promise<Record<string, number>> {
+  const names = new Map(SERVICES.map((s) => [databaseName(where, s), s]));
+  const rows = await query<{ datname: string; commits: string }>(where, 'order', 'select datname, xact_commit as commits from pg_stat_database');
+  const counts: Record<string, number> = {};
+  for (const row of rows) {
+    const service = names.get(row.datname);
+    if (service) counts[service] = Number(row.commits);
+  }
+  return counts;
+}
+
 /** Waits until every saga is final and every outbox is drained. */
 export async function waitUntilSettled(where: SystemDatabases, timeoutMs = 180_000): Promise<void> {
   await waitFor(

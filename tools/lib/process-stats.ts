@@ -49,10 +49,10 @@ export class ProcessSampler {
     this.#tracked.set(name, { pid, withChildren: opts.withChildren ?? false, peakKiB: 0 });
   }
 
-  /** Samples memory every 250 ms until stop(). */
+  /** Samples memory every second until stop() (reading PostgreSQL's smaps costs CPU of its own). */
   start(): void {
     this.#sample();
-    this.#timer = setInterval(() => this.#sample(), 250);
+    this.#timer = setInterval(() => this.#sample(), 1_000);
   }
 
   stop(): void {

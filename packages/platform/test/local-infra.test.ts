@@ -59,8 +59,11 @@ test('PostgreSQL starts, answers, and keeps its data across a restart', { timeou
 
   let db = await startLocalPostgres({ dataDir, port });
   try {
-    assert.equal(db.url, `postgres://postgres:postgres@127.0.0.1:${port}/postgres`);
-    assert.deepEqual(await query(db.url, 'select 1 as one'), [{ one: 1 }]);
+    // Services connect through the Unix socket in the cluster's folder; TCP answers too.
+    const socketDir = join(dataDir, 'pgdata');
+    assert.equal(db.url, `postgres://postgres:postgres@127.0.0.1:${port}/postgres?host=${encodeURIComponent(socketDir)}`);
+    assert.deepEqual(await query(db.url, "select 1 as one, inet_server_addr() is null as over_socket"), [{ one: 1, over_socket: true }]);
+    assert.deepEqual(await query(`postgres://postgres:postgres@127.0.0.1:${port}/postgres`, 'select inet_server_addr() is null as over_socket'), [{ over_socket: false }]);
     assert.deepEqual(await query(db.url, 'show max_connections'), [{ max_connections: '400' }]);
     await query(db.url, "create table kept (v text); insert into kept values ('still here')");
   } finally {

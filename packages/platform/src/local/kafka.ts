@@ -204,7 +204,10 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
     // (young pauses of a few ms here) leaves more CPU to the rest of the system.
     '-XX:+UseParallelGC',
     '-XX:ParallelGCThreads=2',
-    '-XX:CICompilerCount=2',
+    // C1 only: the C2 compiler kept one core ~27 % busy for the first minutes of traffic (perf, in
+    // the benchmark), more than the broker's own request threads; C1's code is good enough for a
+    // single-node broker and it starts faster.
+    '-XX:TieredStopAtLevel=1',
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
     `-Dlog4j2.configurationFile=${log4jConfig}`,

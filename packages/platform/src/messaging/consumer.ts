@@ -5,7 +5,7 @@ import { decodeMessage, dlqTopic, UnreadableMessageError, type MessageDefinition
 import { isTransient } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { backoffMs, type RetryPolicy } from '../retry.ts';
-import { ordersWithParkedMessages, parkBehind, parkFailed, type ApplyInTransaction, type ParkedRecord } from './dead-letters.ts';
+import { parkBehind, parkFailed, type ApplyInTransaction, type ParkedRecord } from './dead-letters.ts';
 import { claimMessages } from './inbox.ts';
 import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
 
@@ -41,6 +41,8 @@ export interface ConsumerOptions<DB> {
   maxBatch?: number;
   /** Attempts for a message whose handler keeps failing (not transiently) before it is dead-lettered. */
   maxAttempts?: number;
+  /** Offsets are committed at most this often (default 100 ms). */
+  commitIntervalMs?: number;
   /** Called after each processed batch (tests, metrics). */
   onBatch?: (size: number) => void;
 }
@@ -54,19 +56,29 @@ function withPrefix(prefix: string, name: string) {
   return prefix ? `${prefix}.${name}` : name;
 }
 
+/** What applying a batch left to do once its transaction has committed. */
+export interface Applied {
+  /** Runs the batch's after-commit work (caches, waking the outbox relay). */
+  after: () => void;
+  /** Messages not applied because their order has a parked dead letter (with `holdParkedOrders`). */
+  held: DecodedMessage[];
+}
+
 /**
  * Applies messages inside the caller's transaction: claims their ids in the inbox (a message seen
- * before is skipped), runs the handler, and queues what it sends in the outbox. Returns what to
- * run once the transaction has committed. Shared by the consumer and the dead-letter replay.
+ * before is skipped), runs the handler, and queues what it sends in the outbox. With
+ * `holdParkedOrders` (the consumer), messages of orders with a parked dead letter are held back
+ * for the caller to park behind it. Shared by the consumer and the dead-letter replay.
  */
 export async function applyInTransaction<DB>(
   trx: Transaction<DB>,
   handler: MessageHandler<DB>,
   topicPrefix: string,
   batch: readonly DecodedMessage[],
-): Promise<() => void> {
+  holdParkedOrders = false,
+): Promise<Applied> {
   const committed: (() => void)[] = [];
-  const fresh = await claimMessages(trx, batch.map((m) => m.messageId));
+  const { fresh, held } = await claimMessages(trx, batch, holdParkedOrders);
   const outgoing: OutgoingMessage[] = [];
   for (const message of batch) {
     // delete(): a message twice in one batch is applied once.
@@ -84,14 +96,17 @@ export async function applyInTransaction<DB>(
   }
   await enqueue(trx, outgoing);
   if (outgoing.length > 0) committed.push(outboxCommitted);
-  return () => {
-    for (const fn of committed) fn();
+  return {
+    after: () => {
+      for (const fn of committed) fn();
+    },
+    held: batch.filter((m) => held.has(m.orderId)),
   };
 }
 
 /** The replay side of the consumer: applies one dead letter as the consumer would have. */
 export function messageApplier<DB>(handler: MessageHandler<DB>, topicPrefix: string): ApplyInTransaction {
-  return (trx, message) => applyInTransaction(trx as unknown as Transaction<DB>, handler, topicPrefix, [message]);
+  return async (trx, message) => (await applyInTransaction(trx as unknown as Transaction<DB>, handler, topicPrefix, [message])).after;
 }
 
 function parkedRecord(m: KafkaMessage, decoded?: DecodedMessage): ParkedRecord {
@@ -115,6 +130,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   const { logger, topicPrefix } = opts;
   const maxBatch = opts.maxBatch ?? 200;
   const maxAttempts = opts.maxAttempts ?? 3;
+  const commitIntervalMs = opts.commitIntervalMs ?? 100;
   const groupId = withPrefix(topicPrefix, opts.groupId);
   const dlqProducer = new Producer({ clientId: `${groupId}-dlq-${process.pid}`, bootstrapBrokers: opts.brokers, serializers: stringSerializers, idempotent: true, acks: -1 });
   const queue: KafkaMessage[] = [];
@@ -234,27 +250,38 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   const retryTransient = <T>(fn: () => Promise<T>) => retryWhile(fn, true);
   const retryTransientOnly = <T>(fn: () => Promise<T>) => retryWhile(fn, false);
 
-  async function apply(batch: readonly DecodedMessage[]): Promise<void> {
-    const after = await opts.db.transaction().execute((trx) => applyInTransaction(trx, opts.handler, topicPrefix, batch));
+  /** Applies a batch in one transaction; returns the messages held back behind a parked one. */
+  async function apply(batch: readonly DecodedMessage[]): Promise<DecodedMessage[]> {
+    const { after, held } = await opts.db.transaction().execute((trx) => applyInTransaction(trx, opts.handler, topicPrefix, batch, true));
     after();
+    return held;
   }
 
-  /** Applies one message alone, retrying transient failures; dead-letters it after maxAttempts other failures. */
-  async function applyAlone(m: KafkaMessage, decoded: DecodedMessage): Promise<boolean> {
-    for (let attempt = 1; ; attempt++) {
+  /**
+   * Applies one message alone, retrying transient failures; dead-letters it after maxAttempts
+   * other failures, and parks it behind its order's dead letter if there is one.
+   */
+  async function applyAlone(m: KafkaMessage, decoded: DecodedMessage): Promise<void> {
+    let failures = 0;
+    for (;;) {
       try {
-        await retryTransientOnly(() => apply([decoded]));
-        return true;
+        const held = await retryTransientOnly(() => apply([decoded]));
+        // Held, and nothing parked any more when parking it behind (replayed meanwhile): apply again.
+        if (held.length === 0 || (await parkedBehind(m, decoded))) return;
       } catch (error) {
         if (!running) throw error;
-        if (attempt >= maxAttempts) {
-          await deadLetter(m, `handler failed ${attempt} times: ${(error as Error).message}`, decoded);
-          return false;
+        if (++failures >= maxAttempts) {
+          await deadLetter(m, `handler failed ${failures} times: ${(error as Error).message}`, decoded);
+          return;
         }
-        await pause(50 * attempt);
+        await pause(50 * failures);
       }
     }
   }
+
+  /** Parks a message behind its order's parked one; false when nothing is parked for the order any more. */
+  const parkedBehind = (m: KafkaMessage, decoded: DecodedMessage) =>
+    retryTransient(() => parkBehind(opts.db, { ...parkedRecord(m, decoded), orderId: decoded.orderId }));
 
   async function processBatch(batch: KafkaMessage[]): Promise<void> {
     const readable: { raw: KafkaMessage; decoded: DecodedMessage }[] = [];
@@ -266,45 +293,54 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
         await deadLetter(m, error.message);
       }
     }
-    // Per-order ordering: a message for an order with a parked message waits behind it.
-    const parkedBehind = (r: (typeof readable)[number]) => retryTransient(() => parkBehind(opts.db, { ...parkedRecord(r.raw, r.decoded), orderId: r.decoded.orderId }));
-    const parked = await retryTransient(() => ordersWithParkedMessages(opts.db, readable.map((r) => r.decoded.orderId)));
-    const ready: typeof readable = [];
-    for (const r of readable) {
-      if (parked.has(r.decoded.orderId) && (await parkedBehind(r))) continue;
-      ready.push(r);
-    }
-    if (ready.length > 0) {
+    if (readable.length > 0) {
+      let held: DecodedMessage[];
       try {
-        await retryTransientOnly(() => apply(ready.map((r) => r.decoded)));
+        held = await retryTransientOnly(() => apply(readable.map((r) => r.decoded)));
       } catch (error) {
         if (!running) throw error;
-        // One bad message must not block the others: apply them one by one to isolate it; the
-        // messages after it for the same order wait behind it.
-        logger.warn({ err: error, size: ready.length }, 'batch failed; applying its messages one by one');
-        const failedOrders = new Set<string>();
-        for (const r of ready) {
-          if (failedOrders.has(r.decoded.orderId) && (await parkedBehind(r))) continue;
-          if (!(await applyAlone(r.raw, r.decoded))) failedOrders.add(r.decoded.orderId);
-        }
+        // One bad message must not block the others: apply them one by one to isolate it. Once it
+        // is parked, the messages after it for the same order are held behind it.
+        logger.warn({ err: error, size: readable.length }, 'batch failed; applying its messages one by one');
+        for (const r of readable) await applyAlone(r.raw, r.decoded);
+        held = [];
       }
+      // Per-order ordering: a message for an order with a parked message waits behind it (applied
+      // alone, it is parked behind that one, or applied after all if it was replayed meanwhile).
+      const heldIds = new Set(held.map((m) => m.messageId));
+      for (const r of readable) if (heldIds.has(r.decoded.messageId)) await applyAlone(r.raw, r.decoded);
     }
-    await commitOffsets(batch);
+    commitOffsets(batch);
   }
 
-  /** One commit request for the whole batch: the next offset of each partition it touched. */
-  async function commitOffsets(batch: KafkaMessage[]): Promise<void> {
-    const last = new Map<string, KafkaMessage>();
+  // Offsets are committed at most every `commitIntervalMs`, in one request for every partition
+  // applied since the last one: a commit per batch was a Kafka request (and a write to
+  // __consumer_offsets) per few messages. Only applied messages' offsets are committed; a crash
+  // re-delivers at most the last interval's messages, and the inbox drops them.
+  const applied = new Map<string, KafkaMessage>();
+  let commitTimer: NodeJS.Timeout | undefined;
+  let lastCommitAt = 0;
+  function commitOffsets(batch: KafkaMessage[]): void {
     for (const m of batch) {
       const k = `${m.topic}:${m.partition}`;
-      const prev = last.get(k);
-      if (!prev || prev.offset < m.offset) last.set(k, m);
+      const prev = applied.get(k);
+      if (!prev || prev.offset < m.offset) applied.set(k, m);
     }
-    const offsets = [...last.values()].map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch }));
+    commitTimer ??= setTimeout(() => {
+      commitTimer = undefined;
+      void flushOffsets();
+    }, Math.max(0, lastCommitAt + commitIntervalMs - Date.now()));
+  }
+  async function flushOffsets(): Promise<void> {
+    if (applied.size === 0) return;
+    const offsets = [...applied.values()].map((m) => ({ topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch }));
+    applied.clear();
+    lastCommitAt = Date.now();
     try {
       await connection.consumer.commit({ offsets });
     } catch (error) {
-      // Lost a partition in a rebalance: its new owner re-reads these, and the inbox drops them.
+      // Lost a partition in a rebalance, or the broker is away: the partition's next owner
+      // re-reads these messages, and the inbox drops them.
       logger.warn({ err: error }, 'offset commit failed');
     }
   }
@@ -340,6 +376,8 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       wake?.();
       await loop;
       await reconnecting;
+      clearTimeout(commitTimer);
+      await flushOffsets();
       await connection.stream.close().catch(() => undefined);
       await connection.consumer.close(true).catch(() => undefined);
       await dlqProducer.close().catch(() => undefined);

@@ -95,14 +95,6 @@ async function rowById(db: AnyDb, id: number): Promise<Row> {
   return rows[0];
 }
 
-/** Which of these orders have a parked message (one query per batch; usually none). */
-export async function ordersWithParkedMessages(db: AnyDb, orderIds: readonly string[]): Promise<Set<string>> {
-  if (orderIds.length === 0) return new Set();
-  const { rows } = await sql<{ order_id: string }>`
-    select distinct order_id from dead_letters where status = 'PARKED' and order_id = any(${[...new Set(orderIds)]}::text[])`.execute(db);
-  return new Set(rows.map((r) => r.order_id));
-}
-
 function insertRow(db: AnyDb, m: ParkedRecord, reason: string, failed: boolean) {
   return sql<{ id: string }>`
     insert into dead_letters (topic, partition, "offset", message_key, order_id, message_id, type, value, reason, failed)

@@ -76,7 +76,7 @@ export interface OutboxRelayOptions {
 
 export interface OutboxRelay {
   stop(): Promise<void>;
-  /** Rows not yet published (for health and tests). */
+  /** Rows not yet published (for health and tests); published ones wait for the next batch's delete. */
   pending(): Promise<number>;
 }
 
@@ -160,15 +160,28 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     client?.release(broken ? new Error('listener dropped') : undefined);
   }
 
+  // Published rows are deleted by the next select (one statement instead of two per batch); the
+  // select skips them, since it sees the table as it was before its own delete. A crash before
+  // that delete re-sends them, and consumers' inboxes drop the duplicates.
+  let published: number[] = [];
+  const deletePublished = async () => {
+    if (published.length === 0) return;
+    await pool.query({ name: 'outbox-sent', text: 'delete from outbox where id = any($1::bigint[])', values: [published] });
+    published = [];
+  };
+
   async function publishBatch(): Promise<number> {
     signalled = false; // what committed before this select is in it
-    const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>(
-      'select id, topic, message_key, value from outbox order by id limit $1',
-      [batchSize],
-    );
+    const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>({
+      name: 'outbox-next',
+      text: `with sent as (delete from outbox where id = any($1::bigint[]))
+             select id, topic, message_key, value from outbox where id <> all($1::bigint[]) order by id limit $2`,
+      values: [published, batchSize],
+    });
+    published = [];
     if (rows.length === 0) return 0;
     await producer.send({ messages: rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })) });
-    await pool.query('delete from outbox where id = any($1::bigint[])', [rows.map((r) => r.id)]);
+    published = rows.map((r) => r.id);
     return rows.length;
   }
 
@@ -201,6 +214,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       outboxSignal.off('committed', onCommitted);
       wake?.();
       await loop;
+      await deletePublished().catch(() => undefined); // or the next start sends them again
       if (listener) {
         await listener.query('select pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
         dropListener(false);
@@ -208,7 +222,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       await producer.close().catch(() => undefined);
     },
     async pending() {
-      const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from outbox');
+      const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from outbox where id <> all($1::bigint[])', [published]);
       return rows[0]?.n ?? 0;
     },
   };
