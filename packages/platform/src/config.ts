@@ -18,6 +18,13 @@ export const BaseConfig = {
   OMS_TOPIC_PREFIX: Type.String({ default: '' }),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, default: 10 }),
+  /**
+   * How long the inbox remembers a message id. At least as long as Kafka keeps messages (its
+   * default is 7 days): a message redelivered after its id was forgotten would be applied again.
+   */
+  INBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
+  /** How often each service deletes inbox entries past their retention. */
+  INBOX_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1_000, default: 3_600_000 }),
 };
 
 /**

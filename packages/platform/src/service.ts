@@ -7,6 +7,7 @@ import { migrate } from './db/migrate.ts';
 import { messageApplier, startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
 import { deadLetterRoutes } from './http/dead-letter-routes.ts';
 import { startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
+import { startInboxPruner } from './messaging/inbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 
 export type BaseConfigValues = Static<TObject<typeof BaseConfig>>;
@@ -73,6 +74,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   await def.onStart?.(ctx);
 
   const relay: OutboxRelay = startOutboxRelay({ pool: database.pool, brokers, clientId: `${def.name}-outbox-${process.pid}`, logger });
+  const pruner = startInboxPruner({ db: database.db, retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000, intervalMs: config.INBOX_PRUNE_INTERVAL_MS, logger });
   let consumer: RunningConsumer | undefined;
   const handler = def.consumes?.handler(ctx);
   if (def.consumes && handler) {
@@ -118,6 +120,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
       await background?.stop();
       await consumer?.stop();
       await relay.stop();
+      await pruner.stop();
       await database.close();
       logger.info('stopped');
     })());

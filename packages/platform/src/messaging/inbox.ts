@@ -1,4 +1,5 @@
 import { sql, type QueryExecutorProvider } from 'kysely';
+import type { Logger } from '../logger.ts';
 
 export interface Claim {
   /** Message ids seen for the first time: apply these. */
@@ -45,4 +46,47 @@ export async function claimMessages(
   const claim: Claim = { fresh: new Set(), held: new Set() };
   for (const r of rows) (r.held ? claim.held : claim.fresh).add(r.id);
   return claim;
+}
+
+/**
+ * Deletes inbox entries received before `olderThan`, `chunk` rows per statement so no statement
+ * holds many row locks for long. Returns how many went.
+ */
+export async function pruneInbox(db: QueryExecutorProvider, olderThan: Date, chunk = 10_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const result = await sql`
+      delete from inbox where message_id in (
+        select message_id from inbox where received_at < ${olderThan} order by received_at limit ${chunk})`.execute(db);
+    const deleted = Number(result.numAffectedRows ?? 0n);
+    total += deleted;
+    if (deleted < chunk) return total;
+  }
+}
+
+/**
+ * Keeps the inbox from growing for ever: every `intervalMs` (and once shortly after start) it
+ * forgets message ids older than `retentionMs`. Several instances pruning together is harmless.
+ */
+export function startInboxPruner(opts: { db: QueryExecutorProvider; retentionMs: number; intervalMs: number; logger: Logger }): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const prune = () => {
+    running ??= pruneInbox(opts.db, new Date(Date.now() - opts.retentionMs))
+      .then((deleted) => {
+        if (deleted > 0) opts.logger.info({ deleted }, 'inbox pruned');
+      })
+      .catch((error: unknown) => opts.logger.warn({ err: error }, 'inbox pruning failed; will try again'))
+      .finally(() => (running = undefined));
+  };
+  const first = setTimeout(prune, Math.min(10_000, opts.intervalMs));
+  const timer = setInterval(prune, opts.intervalMs);
+  first.unref();
+  timer.unref();
+  return {
+    async stop() {
+      clearTimeout(first);
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
