@@ -82,6 +82,7 @@ export const StockReservationResult = defineMessage(
 );
 
 export const StockReleased = defineMessage('inventory.released', 1, Topics.sagaReplies, Type.Object({ released: Type.Boolean() }));
+/** No longer sent (nobody acted on it); still readable, so one in flight from an older inventory is ignored, not dead-lettered. */
 export const StockCommitted = defineMessage('inventory.committed', 1, Topics.sagaReplies, Type.Object({ committed: Type.Boolean() }));
 
 export const PaymentAuthorised = defineMessage(

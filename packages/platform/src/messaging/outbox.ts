@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { sql, type QueryExecutorProvider } from 'kysely';
+import { sql, type QueryExecutorProvider, type RawBuilder } from 'kysely';
 import type pg from 'pg';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import type { MessageDefinition, TypedEnvelope } from '@oms/contracts';
@@ -53,13 +53,23 @@ export function outboxCommitted(): void {
   outboxSignal.emit('committed');
 }
 
+/**
+ * The insert of `messages` into the outbox as SQL, to run alone or as one part of a larger
+ * statement (a data-modifying CTE). With `onlyIfRowsIn`, the rows go in only if that CTE of the
+ * same statement produced a row (e.g. only if the order was inserted).
+ */
+export function outboxInsert(messages: readonly OutgoingMessage[], onlyIfRowsIn?: string): RawBuilder<unknown> {
+  return sql`
+    insert into outbox (topic, message_key, message_id, value)
+    select * from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
+                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])
+    ${onlyIfRowsIn ? sql`where exists (select 1 from ${sql.table(onlyIfRowsIn)})` : sql``}`;
+}
+
 /** Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). */
 export async function enqueue(trx: QueryExecutorProvider, messages: readonly OutgoingMessage[]): Promise<void> {
   if (messages.length === 0) return;
-  await sql`
-    insert into outbox (topic, message_key, message_id, value)
-    select * from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
-                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])`.execute(trx);
+  await outboxInsert(messages).execute(trx);
 }
 
 export interface OutboxRelayOptions {

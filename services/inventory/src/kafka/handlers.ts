@@ -1,4 +1,4 @@
-import { CommitStock, isMessage, ReleaseStock, ReserveStock, StockCommitted, StockReleased, StockReservationResult } from '@oms/contracts';
+import { CommitStock, isMessage, ReleaseStock, ReserveStock, StockReleased, StockReservationResult } from '@oms/contracts';
 import type { MessageHandler } from '@oms/platform';
 import type { InventoryDb } from '../db/schema.ts';
 import { commit, release, reserve } from '../db/stock.ts';
@@ -11,6 +11,8 @@ export const handleInventoryCommand: MessageHandler<InventoryDb> = async (ctx) =
   } else if (isMessage(message, ReleaseStock)) {
     ctx.send(StockReleased, { released: await release(trx, message.orderId) });
   } else if (isMessage(message, CommitStock)) {
-    ctx.send(StockCommitted, { committed: await commit(trx, message.orderId) });
+    // No reply: the saga is over when it asks for the commit, and a reply nobody acts on cost a
+    // Kafka message and an order-service transaction per order.
+    await commit(trx, message.orderId);
   }
 };

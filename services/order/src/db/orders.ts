@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { FailureReason, OrderStatus } from '@oms/contracts';
 import type { OrderDb, OrderItem, OrdersTable } from './schema.ts';
 
@@ -9,32 +9,43 @@ export interface HistoryEntry {
   at: Date;
 }
 
-export interface NewOrder {
-  id: string;
-  userId: string;
-  items: OrderItem[];
-  idempotencyKey: string | null;
-  requestHash: string | null;
+/** An order as it will be inserted: the row a successful insert returns. */
+export function newOrderRow(order: { id: string; userId: string; items: OrderItem[]; idempotencyKey: string | null; requestHash: string | null }, now: Date): OrderRow {
+  return {
+    id: order.id,
+    user_id: order.userId,
+    status: 'CREATED',
+    items: order.items,
+    total_amount: null,
+    total_currency: null,
+    failure_reasons: [],
+    idempotency_key: order.idempotencyKey,
+    request_hash: order.requestHash,
+    created_at: now,
+    updated_at: now,
+  };
 }
 
-/** Inserts the order unless its idempotency key is taken; returns undefined in that case. */
-export async function insertOrder(db: Kysely<OrderDb>, order: NewOrder, now: Date): Promise<OrderRow | undefined> {
-  return db
-    .insertInto('orders')
-    .values({
-      id: order.id,
-      user_id: order.userId,
-      status: 'CREATED',
-      items: JSON.stringify(order.items),
-      failure_reasons: JSON.stringify([]),
-      idempotency_key: order.idempotencyKey,
-      request_hash: order.requestHash,
-      created_at: now,
-      updated_at: now,
-    })
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .returningAll()
-    .executeTakeFirst();
+/**
+ * Places an order in one statement (one round trip, atomic on its own, no BEGIN/COMMIT): the
+ * order row unless its idempotency key is taken, and only if it went in, its CREATED history entry
+ * and the `dependents`, inserts that select from the CTE `placed` (the saga instance, the outbox
+ * rows). Returns the inserted order, or undefined when the key was taken.
+ */
+export async function placeOrder(db: Kysely<OrderDb>, order: OrderRow, dependents: readonly RawBuilder<unknown>[]): Promise<OrderRow | undefined> {
+  const more = dependents.map((d, i) => sql`, ${sql.raw(`dependent_${i}`)} as (${d})`);
+  const { rows } = await sql<OrderRow>`
+    with placed as (
+      insert into orders (id, user_id, status, items, failure_reasons, idempotency_key, request_hash, created_at, updated_at)
+      values (${order.id}, ${order.user_id}, ${order.status}, ${JSON.stringify(order.items)}::jsonb, ${JSON.stringify(order.failure_reasons)}::jsonb,
+              ${order.idempotency_key}, ${order.request_hash}, ${order.created_at}, ${order.updated_at})
+      on conflict (idempotency_key) do nothing
+      returning *
+    ), history as (
+      insert into order_history (order_id, status, reason, at) select id, status, null, created_at from placed
+    )${sql.join(more, sql``)}
+    select * from placed`.execute(db);
+  return rows[0];
 }
 
 export async function findByIdempotencyKey(db: Kysely<OrderDb>, key: string): Promise<OrderRow | undefined> {
@@ -56,10 +67,6 @@ export async function historiesOf(db: Kysely<OrderDb>, ids: readonly string[]): 
   const rows = await db.selectFrom('order_history').select(['order_id', 'status', 'reason', 'at']).where('order_id', 'in', [...ids]).orderBy('id').execute();
   for (const { order_id, ...entry } of rows) byOrder.get(order_id)?.push(entry);
   return byOrder;
-}
-
-export async function appendHistory(db: Kysely<OrderDb>, orderId: string, status: OrderStatus, reason: string | null, at: Date): Promise<void> {
-  await db.insertInto('order_history').values({ order_id: orderId, status, reason, at }).execute();
 }
 
 /** Sets the status and appends the history line in one statement (one round trip on the hot path). */

@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import { wakeAt } from '../domain/saga/engine.ts';
 import type { SagaInstance, SagaState } from '../domain/saga/types.ts';
@@ -46,16 +46,17 @@ export class SagaStore {
     this.#cache = new LRUCache({ max: maxEntries });
   }
 
-  async insert(db: Kysely<OrderDb>, instance: SagaInstance): Promise<void> {
-    await db
-      .insertInto('saga_instances')
-      .values({
-        order_id: instance.orderId,
-        definition: instance.definition,
-        definition_version: instance.definitionVersion,
-        ...mutableColumns(instance),
-      })
-      .execute();
+  /**
+   * The insert of a new saga instance as part of a larger statement: its order id is the `id` of
+   * the row the CTE `source` produced (none, no saga).
+   */
+  insertFrom(source: string, instance: SagaInstance): RawBuilder<unknown> {
+    const c = mutableColumns(instance);
+    return sql`
+      insert into saga_instances (order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version)
+      select id, ${instance.definition}, ${instance.definitionVersion}, ${c.state}, ${c.steps}::jsonb, ${c.deadline_at}::timestamptz,
+             ${c.wake_at}::timestamptz, ${c.resume_state}, ${c.version}
+        from ${sql.table(source)}`;
   }
 
   /** The cached instance if any, else the row, locked for this transaction. */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, buildMessage, decodeCursor, enqueue, outboxCommitted, pageOf, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
-import { findByIdempotencyKey, findOrder, historiesOf, historyOf, insertOrder, listOrders } from '../db/orders.ts';
+import { AppError, buildMessage, decodeCursor, outboxCommitted, outboxInsert, pageOf, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
+import { findByIdempotencyKey, findOrder, historiesOf, historyOf, listOrders, newOrderRow, placeOrder } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
@@ -25,22 +25,16 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
     async (request, reply) => {
       const key = request.headers['idempotency-key'] ?? null;
       const hash = key ? requestHash(request.body) : null;
-      const created = await db.transaction().execute(async (trx) => {
-        const now = new Date();
-        const order = await insertOrder(trx, { id: randomUUID(), userId: request.body.userId, items: request.body.items, idempotencyKey: key, requestHash: hash }, now);
-        if (!order) return undefined;
-        // The order, its saga instance and the first commands commit together.
-        const outgoing: OutgoingMessage[] = [];
-        const instance = await startOrderSaga(trx, store, saga, order, clock(), (def, payload) =>
-          outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: order.id })),
-        );
-        await enqueue(trx, outgoing);
-        return { order, instance };
-      });
-      let order = created?.order;
-      if (created) {
+      // The order, its history, its saga instance and its first commands go in together, in one
+      // statement, or not at all (the idempotency key was taken).
+      const draft = newOrderRow({ id: randomUUID(), userId: request.body.userId, items: request.body.items, idempotencyKey: key, requestHash: hash }, new Date());
+      const outgoing: OutgoingMessage[] = [];
+      const instance = startOrderSaga(saga, draft, clock(), (def, payload) => outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: draft.id })));
+      const inserted = await placeOrder(db, draft, [store.insertFrom('placed', instance), outboxInsert(outgoing, 'placed')]);
+      let order = inserted;
+      if (inserted) {
         outboxCommitted();
-        store.remember(created.instance);
+        store.remember(instance);
       } else {
         // The key was used before (or by a racing request that committed first): answer with that order.
         order = await findByIdempotencyKey(db, key!);
@@ -49,7 +43,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
         reply.header('idempotent-replayed', 'true');
       }
       // A fresh order's history is its CREATED entry: no need to read it back.
-      const history = created ? [{ status: 'CREATED' as const, reason: null, at: created.order.created_at }] : await historyOf(db, order!.id);
+      const history = inserted ? [{ status: 'CREATED' as const, reason: null, at: inserted.created_at }] : await historyOf(db, order!.id);
       return reply.status(202).header('location', `/api/orders/${order!.id}`).send(toOrderDto(order!, history));
     },
   );

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { CommitStock, OrderStatusChanged, StockReservationResult, type FailureReason, type MessageDefinition, type OrderStatus } from '@oms/contracts';
 import { buildMessage, enqueue, outboxCommitted, type DecodedMessage, type HandlerContext, type MessageHandler, type OutgoingMessage } from '@oms/platform';
-import { appendHistory, findOrder, setPricing, updateOrderStatus, type OrderRow } from '../db/orders.ts';
+import { findOrder, setPricing, updateOrderStatus, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { historyReason } from '../domain/order-status.ts';
@@ -50,11 +50,9 @@ async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: Order
 async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, order: OrderRow, emit: Emit): Promise<void> {
   for (const action of decision.actions) {
     switch (action.kind) {
-      case 'invoke': {
-        const step = def.steps.find((s) => s.id === action.stepId)!;
-        emit(step.command, step.payload(toSagaOrder(order)) as never);
+      case 'invoke':
+        invoke(def, action.stepId, order, emit);
         break;
-      }
       case 'compensate': {
         const step = def.steps.find((s) => s.id === action.stepId)!;
         emit(step.compensation!.command, {});
@@ -78,18 +76,18 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
   }
 }
 
-/** Starts the order saga for a freshly inserted order, in the same transaction (no dual writes). */
-export async function startOrderSaga(
-  trx: Kysely<OrderDb>,
-  store: SagaStore,
-  def: SagaDefinition,
-  order: OrderRow,
-  timing: Timing,
-  emit: Emit,
-): Promise<SagaInstance> {
+function invoke(def: SagaDefinition, stepId: string, order: OrderRow, emit: Emit): void {
+  const step = def.steps.find((s) => s.id === stepId)!;
+  emit(step.command, step.payload(toSagaOrder(order)) as never);
+}
+
+/**
+ * Starts the order saga for an order about to be inserted: the engine's first decision, the
+ * CREATED event and the first commands, emitted for the caller to write together with the order
+ * (no dual writes). No I/O: a saga starts by invoking its first stage.
+ */
+export function startOrderSaga(def: SagaDefinition, order: OrderRow, timing: Timing, emit: Emit): SagaInstance {
   const decision = startSaga(def, order.id, timing);
-  await store.insert(trx, decision.instance);
-  await appendHistory(trx, order.id, 'CREATED', null, order.created_at);
   emit(OrderStatusChanged, {
     userId: order.user_id,
     status: 'CREATED',
@@ -98,7 +96,10 @@ export async function startOrderSaga(
     total: null,
     at: order.created_at.toISOString(),
   });
-  await perform(trx, def, decision, order, emit);
+  for (const action of decision.actions) {
+    if (action.kind !== 'invoke') throw new Error(`a saga starts by invoking steps, not with '${action.kind}'`);
+    invoke(def, action.stepId, order, emit);
+  }
   return decision.instance;
 }
 
