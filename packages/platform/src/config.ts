@@ -23,6 +23,11 @@ export const BaseConfig = {
    * default is 7 days): a message redelivered after its id was forgotten would be applied again.
    */
   INBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
+  /**
+   * When set, the admin API (/api/admin/…) answers only requests with `Authorization: Bearer
+   * <token>`; when empty it is open (fine on a laptop, not in a shared deployment).
+   */
+  OMS_ADMIN_TOKEN: Type.String({ default: '' }),
   /** How often each service deletes inbox entries past their retention. */
   INBOX_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1_000, default: 3_600_000 }),
 };

@@ -90,9 +90,11 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   }
   const background = def.background?.(ctx);
 
+  if (!config.OMS_ADMIN_TOKEN) logger.info('the admin API is open (set OMS_ADMIN_TOKEN to require a token)');
   const app = await createHttpServer({
     service: def.name,
     logger,
+    adminToken: config.OMS_ADMIN_TOKEN || undefined,
     ready: async () => ({
       database: await database.pool.query('select 1').then(() => true, () => false),
       kafka: consumer ? consumer.isConnected() : true,

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -5,6 +6,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem.ts';
 
@@ -15,6 +17,15 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Readiness: resolves true when the database and Kafka are reachable. */
   ready: () => Promise<Record<string, boolean>>;
+  /** When set, /api/admin/… requires `Authorization: Bearer <adminToken>`. */
+  adminToken?: string;
+}
+
+/** Compares in constant time, so response timing does not leak how much of a guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -49,6 +60,18 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     openapi: { info: { title: `OMS ${opts.service} service`, version: '0.1.0' } },
   });
   await app.register(swaggerUi, { routePrefix: `/docs/${opts.service}` });
+
+  const adminToken = opts.adminToken;
+  if (adminToken) {
+    app.addHook('onRequest', async (request, reply) => {
+      if (!request.url.startsWith('/api/admin')) return;
+      const header = request.headers.authorization ?? '';
+      const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+      if (token && sameSecret(token, adminToken)) return;
+      reply.header('www-authenticate', 'Bearer realm="oms-admin"');
+      throw new AppError('ADMIN_UNAUTHORIZED', token ? 'the bearer token is not the operator token' : 'send Authorization: Bearer <OMS_ADMIN_TOKEN>');
+    });
+  }
 
   app.get('/health/live', { schema: { hide: true } }, () => ({ status: 'ok' }));
   app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => {

@@ -21,7 +21,8 @@ export async function startTestSystem(opts: { env?: Record<string, string> } = {
   }
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const logDir = join(repoRoot, '.cache', 'test-logs', prefix);
-  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, env: opts.env, logLevel: 'info' });
+  // The admin API is open in tests unless a test sets a token (a developer's own OMS_ADMIN_TOKEN must not leak in).
+  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, env: { OMS_ADMIN_TOKEN: '', ...opts.env }, logLevel: 'info' });
   return Object.assign(system, { prefix, logDir });
 }
 
