@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHttpServer, createLogger } from '../src/index.ts';
 
 async function server(adminToken?: string) {
-  const app = await createHttpServer({ service: 'test', logger: createLogger('test', 'silent'), ready: async () => ({}), adminToken });
+  const app = await createHttpServer({ service: 'test', logger: createLogger('test', 'silent'), ready: () => Promise.resolve({}), adminToken });
   app.get('/api/admin/things', () => ({ things: [] }));
   app.post('/api/admin/things/1/replay', () => ({ replayed: [1] }));
   app.get('/api/orders', () => ({ items: [] }));
