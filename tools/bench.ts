@@ -9,6 +9,7 @@
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
@@ -233,6 +234,10 @@ try {
   }
   runStart = performance.now();
   processes.start();
+  // The load generator (with the gateway and the completion watcher) shares the cores it loads: a
+  // stall of its own event loop delays sends and completion timestamps alike, so it is reported.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const cpuStart = processes.snapshot();
   const commitsAtStart = databases ? await transactionCounts(databases) : undefined;
   const phases: Phase[] = [];
@@ -250,6 +255,11 @@ try {
     phases.push(await phase(Number(args.rate), Number(args.duration), 60));
   }
   const cpu = processes.cpuSecondsSince(cpuStart);
+  loopDelay.disable();
+  // The histogram holds the sampling interval (10 ms) plus the delay: keep the delay.
+  const ms = (ns: number) => +Math.max(0, ns / 1e6 - 10).toFixed(1);
+  const loadGeneratorLoopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
+  log(`load generator event-loop delay: p50 ${loadGeneratorLoopDelayMs.p50} / p99 ${loadGeneratorLoopDelayMs.p99} / max ${loadGeneratorLoopDelayMs.max} ms`);
   // PostgreSQL transactions per order placed, per service database (each one a commit: the biggest
   // single cost on this machine). Counters lag by up to a second; the drain after the phase covers it.
   let transactionsPerOrder: Record<string, number> | undefined;
@@ -309,6 +319,7 @@ try {
     overall: { placed: intendedAt.size, ackMs: percentiles(allAck), sagaMs: percentiles(allSaga), finalStates: mix, wallSeconds: +wallSeconds.toFixed(1) },
     cpuSeconds: cpu,
     transactionsPerOrder,
+    loadGeneratorLoopDelayMs,
     peakRssMiB: processes.peakRssMiB(),
     invariants,
     workload: workload.describe(),
