@@ -60,8 +60,8 @@ function withPrefix(prefix: string, name: string) {
 export interface Applied {
   /** Runs the batch's after-commit work (caches, waking the outbox relay). */
   after: () => void;
-  /** Messages not applied because their order has a parked dead letter (with `holdParkedOrders`). */
-  held: DecodedMessage[];
+  /** Orders whose messages were not applied because one of theirs is parked as a dead letter (with `holdParkedOrders`). */
+  held: ReadonlySet<string>;
 }
 
 /**
@@ -100,7 +100,7 @@ export async function applyInTransaction<DB>(
     after: () => {
       for (const fn of committed) fn();
     },
-    held: batch.filter((m) => held.has(m.orderId)),
+    held,
   };
 }
 
@@ -250,8 +250,8 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   const retryTransient = <T>(fn: () => Promise<T>) => retryWhile(fn, true);
   const retryTransientOnly = <T>(fn: () => Promise<T>) => retryWhile(fn, false);
 
-  /** Applies a batch in one transaction; returns the messages held back behind a parked one. */
-  async function apply(batch: readonly DecodedMessage[]): Promise<DecodedMessage[]> {
+  /** Applies a batch in one transaction; returns the orders whose messages were held back behind a parked one. */
+  async function apply(batch: readonly DecodedMessage[]): Promise<ReadonlySet<string>> {
     const { after, held } = await opts.db.transaction().execute((trx) => applyInTransaction(trx, opts.handler, topicPrefix, batch, true));
     after();
     return held;
@@ -267,7 +267,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       try {
         const held = await retryTransientOnly(() => apply([decoded]));
         // Held, and nothing parked any more when parking it behind (replayed meanwhile): apply again.
-        if (held.length === 0 || (await parkedBehind(m, decoded))) return;
+        if (held.size === 0 || (await parkedBehind(m, decoded))) return;
       } catch (error) {
         if (!running) throw error;
         if (++failures >= maxAttempts) {
@@ -294,7 +294,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       }
     }
     if (readable.length > 0) {
-      let held: DecodedMessage[];
+      let held: ReadonlySet<string>;
       try {
         held = await retryTransientOnly(() => apply(readable.map((r) => r.decoded)));
       } catch (error) {
@@ -303,12 +303,13 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
         // is parked, the messages after it for the same order are held behind it.
         logger.warn({ err: error, size: readable.length }, 'batch failed; applying its messages one by one');
         for (const r of readable) await applyAlone(r.raw, r.decoded);
-        held = [];
+        held = new Set();
       }
-      // Per-order ordering: a message for an order with a parked message waits behind it (applied
-      // alone, it is parked behind that one, or applied after all if it was replayed meanwhile).
-      const heldIds = new Set(held.map((m) => m.messageId));
-      for (const r of readable) if (heldIds.has(r.decoded.messageId)) await applyAlone(r.raw, r.decoded);
+      // Per-order ordering: a message for an order with a parked message waits behind it, or is
+      // applied after all if that one was replayed in the meantime.
+      for (const r of readable) {
+        if (held.has(r.decoded.orderId) && !(await parkedBehind(r.raw, r.decoded))) await applyAlone(r.raw, r.decoded);
+      }
     }
     commitOffsets(batch);
   }

@@ -174,9 +174,10 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   // select skips them, since it sees the table as it was before its own delete. A crash before
   // that delete re-sends them, and consumers' inboxes drop the duplicates.
   let published: number[] = [];
+  const deleteSent = 'delete from outbox where id = any($1::bigint[])';
   const deletePublished = async () => {
     if (published.length === 0) return;
-    await pool.query({ name: 'outbox-sent', text: 'delete from outbox where id = any($1::bigint[])', values: [published] });
+    await pool.query({ name: 'outbox-sent', text: deleteSent, values: [published] });
     published = [];
   };
 
@@ -184,7 +185,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     signalled = false; // what committed before this select is in it
     const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>({
       name: 'outbox-next',
-      text: `with sent as (delete from outbox where id = any($1::bigint[]))
+      text: `with sent as (${deleteSent})
              select id, topic, message_key, value from outbox where id <> all($1::bigint[]) order by id limit $2`,
       values: [published, batchSize],
     });
