@@ -12,7 +12,7 @@ import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSer
 import { decodeMessage, prefixed, Topics } from '@oms/contracts';
 import { findFreePort, startLocalKafka, startLocalPostgres, type LocalKafka, type LocalPostgres } from '@oms/platform/local';
 import { repoRoot, startSystem, type RunningSystem } from '@oms/platform/system';
-import { apiClient, waitForConsumersCaughtUp, type ApiClient } from '@oms/platform/testing';
+import { apiClient, waitForConsumersCaughtUp, type ApiClient, type ApiResponse } from '@oms/platform/testing';
 import { checkInvariants, SERVICES, waitUntilSettled } from '../../tools/lib/invariants.ts';
 import { faultSummary, type FaultSummary } from './summary.ts';
 
@@ -79,7 +79,7 @@ class Load {
     await Promise.all(this.#inflight);
   }
 
-  async #untilAnswered(send: () => Promise<{ status: number; body: any }>): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- bodies checked by status
+  async #untilAnswered<T>(send: () => Promise<ApiResponse<T>>): Promise<ApiResponse<T>> {
     for (let attempt = 0; ; attempt++) {
       try {
         const res = await send();
@@ -99,7 +99,7 @@ class Load {
     for (let i = 0; i < lines; i++) items.set(Math.random() < 0.08 ? pick(this.skus.hot) : pick(this.skus.normal), 1 + Math.floor(Math.random() * 3));
     const body = { userId: pick(this.users), items: [...items].map(([sku, quantity]) => ({ sku, quantity })) };
     const key = randomUUID();
-    const res = await this.#untilAnswered(() => this.api.post('/api/orders', body, { 'idempotency-key': key }));
+    const res = await this.#untilAnswered(() => this.api.post<{ id: string }>('/api/orders', body, { 'idempotency-key': key }));
     if (res.status !== 202) {
       this.refused++;
       throw new Error(`order refused: ${res.status} ${JSON.stringify(res.body)}`);
@@ -108,7 +108,7 @@ class Load {
     if (Math.random() < 0.06) {
       await pause(Math.random() * 400); // cancel at a random point of the saga
       this.cancelRequested.add(res.body.id);
-      const cancel = await this.#untilAnswered(() => this.api.post(`/api/orders/${res.body.id}/cancel`));
+      const cancel = await this.#untilAnswered(() => this.api.post<unknown>(`/api/orders/${res.body.id}/cancel`));
       assert.ok([202, 409].includes(cancel.status), `cancel answered ${cancel.status}`);
     }
   }
