@@ -236,7 +236,8 @@ try {
   processes.start();
   // The load generator (with the gateway and the completion watcher) shares the cores it loads: a
   // stall of its own event loop delays sends and completion timestamps alike, so it is reported.
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const loopSampleMs = 10;
+  const loopDelay = monitorEventLoopDelay({ resolution: loopSampleMs });
   loopDelay.enable();
   const cpuStart = processes.snapshot();
   const commitsAtStart = databases ? await transactionCounts(databases) : undefined;
@@ -256,12 +257,13 @@ try {
   }
   const cpu = processes.cpuSecondsSince(cpuStart);
   loopDelay.disable();
-  // The histogram holds the sampling interval (10 ms) plus the delay: keep the delay.
-  const ms = (ns: number) => +Math.max(0, ns / 1e6 - 10).toFixed(1);
+  // The histogram holds the sampling interval plus the delay: keep the delay.
+  const ms = (ns: number) => +Math.max(0, ns / 1e6 - loopSampleMs).toFixed(1);
   const loadGeneratorLoopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
   log(`load generator event-loop delay: p50 ${loadGeneratorLoopDelayMs.p50} / p99 ${loadGeneratorLoopDelayMs.p99} / max ${loadGeneratorLoopDelayMs.max} ms`);
-  // PostgreSQL transactions per order placed, per service database (each one a commit: the biggest
-  // single cost on this machine). Counters lag by up to a second; the drain after the phase covers it.
+  const wallSeconds = (performance.now() - runStart) / 1000;
+  // PostgreSQL transactions per order placed, per service database (read-only ones included).
+  // Backends flush these counters about once a second, hence the wait.
   let transactionsPerOrder: Record<string, number> | undefined;
   if (databases && commitsAtStart) {
     await sleep(1_500);
@@ -270,7 +272,6 @@ try {
     log(`PostgreSQL transactions per order: ${JSON.stringify(transactionsPerOrder)}`);
   }
   processes.stop();
-  const wallSeconds = (performance.now() - runStart) / 1000;
 
   // Per-second timeline for the chart.
   const bySecond = (t: number) => Math.floor((t - runStart) / 1000);
