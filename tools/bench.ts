@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
-import { startSystem, type RunningSystem } from '@oms/platform/system';
+import { harnessAccess, login, startSystem, type RunningSystem } from '@oms/platform/system';
 import { startInfra, type Infra } from './infra.ts';
 import { checkInvariants, transactionCounts, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
 import { ProcessSampler } from './lib/process-stats.ts';
@@ -35,6 +35,9 @@ const { values: args } = parseArgs({
     payment: { type: 'string', default: 'on' },
     'base-url': { type: 'string' },
     prefix: { type: 'string' },
+    // With --base-url: the operator that seeds the run (the demo operator of npm start by default).
+    'operator-email': { type: 'string', default: 'operator@example.com' },
+    'operator-password': { type: 'string', default: 'operator-password' },
     out: { type: 'string', default: 'results/bench-latest' },
   },
 });
@@ -76,6 +79,7 @@ let baseUrl: string;
 let brokers: string[];
 let databases: SystemDatabases | undefined;
 let prefix: string;
+let operator = { email: args['operator-email'], password: args['operator-password'] };
 
 if (args['base-url']) {
   baseUrl = args['base-url'].replace(/\/$/, '');
@@ -91,7 +95,10 @@ if (args['base-url']) {
   prefix = args.prefix ?? `bench${Date.now()}`;
   // OMS_PROFILE_DIR=<dir>: every service writes a V8 CPU profile there when it stops (open in Chrome DevTools).
   const profileDir = process.env.OMS_PROFILE_DIR;
+  const access = harnessAccess();
+  operator = access.operator;
   system = await startSystem({
+    auth: access.auth,
     databaseUrl: infra.databaseUrl,
     brokers: infra.brokers,
     prefix,
@@ -100,6 +107,7 @@ if (args['base-url']) {
     logLevel: 'warn',
     progress: log,
     env: {
+      ...access.env,
       OMS_PAYMENT_ENABLED: String(paymentEnabled),
       ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
     },
@@ -117,7 +125,8 @@ processes.track('load generator + gateway', process.pid);
 
 let exitCode = 0;
 try {
-  const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, log });
+  const operatorToken = (await login(baseUrl, operator.email, operator.password)).accessToken;
+  const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, operatorToken, log });
 
   // ---- completions, from the order status events -----------------------------------------------
   const finals = new Map<string, { status: string; at: number }>();
@@ -164,9 +173,10 @@ try {
       // Send everything that is due (the schedule does not wait for answers).
       while (next < total && t0 + (next * 1000) / rate <= now) {
         const intended = t0 + (next * 1000) / rate;
-        const body = workload.nextOrder();
+        const { token, items } = workload.nextOrder();
         next++;
-        const p = fetch(`${baseUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+        // Each order as its customer: the service verifies the token on every measured request.
+        const p = fetch(`${baseUrl}/api/orders`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ items }) })
           .then(async (res) => {
             const answer = (await res.json()) as { id?: string; code?: string };
             const latencyUs = Math.max(1, Math.round((performance.now() - intended) * 1000));

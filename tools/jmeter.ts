@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { findFreePort } from '@oms/platform/local';
-import { startSystem, type RunningSystem } from '@oms/platform/system';
+import { harnessAccess, startSystem, type RunningSystem } from '@oms/platform/system';
 import { startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -133,13 +133,20 @@ async function printSummary(): Promise<void> {
   }
 }
 
+// The account that seeds the run: the demo operator of `npm start` for --base-url, or the fresh
+// system's own.
+let operator = { email: process.env.OMS_OPERATOR_EMAIL ?? 'operator@example.com', password: process.env.OMS_OPERATOR_PASSWORD ?? 'operator-password' };
 let exitCode = 1;
 try {
   if (!target) {
     dataDir = await mkdtemp(join(tmpdir(), 'oms-loadtest-'));
     await chmod(dataDir, 0o755);
     infra = await startInfra({ root, dataDir, progress: log });
+    const access = harnessAccess();
+    operator = access.operator;
     system = await startSystem({
+      auth: access.auth,
+      env: access.env,
       databaseUrl: infra.databaseUrl,
       brokers: infra.brokers,
       prefix: `load${Date.now()}`,
@@ -168,6 +175,8 @@ try {
     `-Dthreads=${threads}`,
     `-DdurationSeconds=${durationSeconds}`,
     `-DrampSeconds=${rampSeconds}`,
+    `-DoperatorEmail=${operator.email}`,
+    `-DoperatorPassword=${operator.password}`,
   ]);
   await printSummary();
   if (existsSync(reportIndex)) log(`HTML report: ${relative(process.cwd(), reportIndex)}   (samples: ${relative(process.cwd(), join(resultsDir, 'order-saga.csv'))})`);

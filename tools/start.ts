@@ -3,6 +3,7 @@
 // Data lives in .data/ and survives restarts. Ctrl-C stops everything.
 import { join } from 'node:path';
 import { serviceCatalog, startSystem } from '@oms/platform/system';
+import { localAuthKeys } from '@oms/platform/local';
 import { startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -50,14 +51,17 @@ try {
     ports: { kafka: portFromEnv('OMS_KAFKA_PORT', 19092), controller: portFromEnv('OMS_KAFKA_CONTROLLER_PORT', 19093), postgres: portFromEnv('OMS_PG_PORT', 15432) },
     progress,
   });
+  const auth = localAuthKeys(dataDir);
+  const demoData = process.env.OMS_DEMO_DATA !== 'false';
   const system = await startSystem({
+    auth,
     databaseUrl: infra.databaseUrl,
     brokers: infra.brokers,
     prefix: process.env.OMS_TOPIC_PREFIX ?? '',
     gatewayPort,
     servicePorts,
     logDir,
-    demoData: process.env.OMS_DEMO_DATA !== 'false',
+    demoData,
     logLevel: process.env.LOG_LEVEL ?? 'info',
     progress,
   });
@@ -72,6 +76,12 @@ try {
   console.log(`  ${'kafka'.padEnd(13)} ${infra.brokers}`);
   console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   console.log(`\n  API base URL: ${system.baseUrl}   (docs: ${system.baseUrl}/docs)`);
+  console.log(`  token keys:   ${auth.file ?? 'OMS_AUTH_SIGNING_KEY / OMS_AUTH_PUBLIC_KEYS'}`);
+  if (demoData) {
+    console.log('  demo logins:  operator@example.com / operator-password (operator)');
+    console.log('                ada@example.com, grace@example.com / demo-password (customers)');
+    console.log(`                curl -X POST ${system.baseUrl}/api/auth/login -H 'content-type: application/json' -d '{"email":"ada@example.com","password":"demo-password"}'`);
+  }
   console.log('  Press Ctrl-C to stop.');
 } catch (error) {
   console.error(`\n✖ ${(error as Error).message}`);

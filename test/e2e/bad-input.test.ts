@@ -27,6 +27,10 @@ describe('bad input changes nothing', () => {
     { name: 'more than 100 items', body: () => ({ userId: user, items: Array.from({ length: 101 }, () => ({ sku, quantity: 1 })) }), status: 400, code: 'VALIDATION_FAILED' },
     { name: 'a body over 1 MiB', body: () => ({ userId: 'x'.repeat(1024 * 1024 + 10), items: [{ sku, quantity: 1 }] }), status: 413, code: 'BODY_TOO_LARGE' },
     { name: 'a non-JSON content type', body: 'userId=x', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', headers: { 'content-type': 'text/plain' } },
+    { name: 'a NUL character in a string', body: () => ({ userId: user, items: [{ sku: `${sku}\u0000`, quantity: 1 }] }), status: 400, code: 'VALIDATION_FAILED' },
+    { name: 'a NUL character in the user id', body: () => ({ userId: `${user}\u0000`, items: [{ sku, quantity: 1 }] }), status: 400, code: 'VALIDATION_FAILED' },
+    // 2 × 500,000 units of a product at up to 10^10 minor units could not have an exact total.
+    { name: 'more units than a total can hold (900,000)', body: () => ({ userId: user, items: [{ sku, quantity: 500_000 }, { sku: `${sku}-B`, quantity: 500_000 }] }), status: 400, code: 'VALIDATION_FAILED' },
   ].map((c) => ({ ...c, body: c.body }));
 
   for (const c of cases) {
@@ -42,6 +46,45 @@ describe('bad input changes nothing', () => {
       assert.equal(await orderCount(), before);
     });
   }
+
+  test('a cursor of the right shape but the wrong content gets 400 INVALID_CURSOR on every list', async () => {
+    const bad = Buffer.from(JSON.stringify(['x', 'y'])).toString('base64url');
+    const one = Buffer.from(JSON.stringify(['x'])).toString('base64url');
+    for (const path of [`/api/orders?cursor=${bad}`, `/api/notifications?cursor=${one}`, `/api/admin/sagas?cursor=${one}`, `/api/admin/dead-letters/order?cursor=${one}`, `/api/products?cursor=${Buffer.from('[1]').toString('base64url')}`]) {
+      const res = await api.get(path);
+      assert.equal(res.status, 400, path);
+      assert.equal(res.body.code, 'INVALID_CURSOR', path);
+    }
+  });
+
+  test('a product with a NUL character or a price above 10^10 minor units is refused and not written', async () => {
+    const nul = await api.post('/api/products', { sku: `${sku}-N`, name: 'bad\u0000name', price: { amount: 100, currency: 'EUR' }, stock: 1 });
+    assert.equal(nul.status, 400);
+    assert.equal(nul.body.code, 'VALIDATION_FAILED');
+    const dear = await api.post('/api/products', { sku: `${sku}-D`, name: 'dear', price: { amount: 10_000_000_001, currency: 'EUR' }, stock: 1 });
+    assert.equal(dear.status, 400);
+    for (const missing of [`${sku}-N`, `${sku}-D`]) assert.equal((await api.get(`/api/products/${missing}`)).status, 404);
+    const name = await api.post('/api/users', { name: 'a\u0000b', email: `nul-${Date.now()}@example.com` });
+    assert.equal(name.status, 400);
+  });
+
+  test("changing an account's currency while it holds money gets 409 ACCOUNT_CURRENCY_IN_USE and changes nothing", async () => {
+    const buyer = await createUser(api);
+    const order = await placeOrder(api, buyer, [{ sku, quantity: 1 }]);
+    assert.equal((await finalOrder(api, order.id)).status, 'READY_FOR_DELIVERY');
+    const held = (await api.get(`/api/payments/accounts/${buyer}`)).body;
+    assert.ok(held.held.amount > 0);
+    const res = await api.post('/api/payments/accounts', { userId: buyer, creditLimit: { amount: 5_000_000, currency: 'USD' } });
+    assert.equal(res.status, 409);
+    assert.equal(res.body.code, 'ACCOUNT_CURRENCY_IN_USE');
+    assert.deepEqual((await api.get(`/api/payments/accounts/${buyer}`)).body, held);
+    // The same currency is fine.
+    assert.equal((await api.post('/api/payments/accounts', { userId: buyer, creditLimit: { amount: 5_000_000, currency: 'EUR' } })).status, 200);
+    // And once nothing is held, so is another.
+    assert.equal((await api.post(`/api/orders/${order.id}/cancel`)).status, 202);
+    await waitFor(() => api.get(`/api/payments/accounts/${buyer}`), (r) => r.body.held.amount === 0, 'the hold to be voided');
+    assert.equal((await api.post('/api/payments/accounts', { userId: buyer, creditLimit: { amount: 5_000_000, currency: 'USD' } })).body.creditLimit.currency, 'USD');
+  });
 
   test('a duplicate email gets 409 DUPLICATE_EMAIL', async () => {
     const email = `dup-${Date.now()}@example.com`;

@@ -2,20 +2,46 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { waitFor, type ApiClient } from '@oms/platform/testing';
 
+/** The password of every account the fixtures make. */
+export const TEST_PASSWORD = 'correct horse battery staple';
+
 export const FINAL = new Set(['READY_FOR_DELIVERY', 'FAILED']);
 
 export function uniqueSku(label = 'SKU'): string {
   return `${label}-${randomBytes(4).toString('hex')}`;
 }
 
+/** A customer account made by the operator `api` is logged in as; its id. */
 export async function createUser(api: ApiClient, opts: { active?: boolean } = {}): Promise<string> {
-  const res = await api.post('/api/users', { name: 'Test User', email: `u-${randomBytes(6).toString('hex')}@example.com` });
+  return (await createAccount(api, opts)).id;
+}
+
+async function createAccount(api: ApiClient, opts: { active?: boolean; role?: 'customer' | 'operator' } = {}): Promise<{ id: string; email: string }> {
+  const email = `u-${randomBytes(6).toString('hex')}@example.com`;
+  const res = await api.post('/api/users', { name: 'Test User', email, password: TEST_PASSWORD, ...(opts.role ? { role: opts.role } : {}) });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   if (opts.active === false) {
     const patched = await api.patch(`/api/users/${res.body.id}`, { active: false });
     assert.equal(patched.status, 200);
   }
-  return res.body.id as string;
+  return { id: res.body.id as string, email };
+}
+
+export interface LoggedIn {
+  id: string;
+  email: string;
+  token: string;
+  refreshToken: string;
+  /** The API as this account. */
+  api: ApiClient;
+}
+
+/** A new account (a customer unless said), logged in. */
+export async function loggedIn(api: ApiClient, opts: { role?: 'customer' | 'operator' } = {}): Promise<LoggedIn> {
+  const { id, email } = await createAccount(api, opts);
+  const res = await api.as(undefined).post('/api/auth/login', { email, password: TEST_PASSWORD });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return { id, email, token: res.body.accessToken, refreshToken: res.body.refreshToken, api: api.as(res.body.accessToken) };
 }
 
 export async function createProduct(api: ApiClient, stock: number, amount = 1000): Promise<string> {

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { decodeMessage, prefixed, Topics } from '@oms/contracts';
 import { findFreePort, startLocalKafka, startLocalPostgres, type LocalKafka, type LocalPostgres } from '@oms/platform/local';
-import { repoRoot, startSystem, type RunningSystem } from '@oms/platform/system';
-import { apiClient, waitForConsumersCaughtUp, type ApiClient, type ApiResponse } from '@oms/platform/testing';
+import { harnessAccess, repoRoot, startSystem, type RunningSystem } from '@oms/platform/system';
+import { apiClient, login, waitForConsumersCaughtUp, type ApiClient, type ApiResponse } from '@oms/platform/testing';
 import { checkInvariants, SERVICES, waitUntilSettled } from '../../tools/lib/invariants.ts';
 import { faultSummary, type FaultSummary } from './summary.ts';
 
@@ -132,7 +132,9 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     infra = { dataDir, ports, pg: pgServer, kafka };
     const logDir = join(repoRoot, '.cache', 'test-logs', PREFIX);
     await mkdir(logDir, { recursive: true });
+    const access = harnessAccess();
     system = await startSystem({
+      auth: access.auth,
       databaseUrl: pgServer.url,
       brokers: kafka.brokers,
       prefix: PREFIX,
@@ -140,6 +142,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
       logDir,
       logLevel: 'info',
       env: {
+        ...access.env,
         SAGA_STEP_DEADLINE_MS: String(DEADLINE_MS),
         SAGA_SWEEP_INTERVAL_MS: '200',
         SAGA_RETRY_INITIAL_MS: '500',
@@ -148,7 +151,9 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
         SAGA_COMPENSATION_MAX_ATTEMPTS: '1000',
       },
     });
-    api = apiClient(system.baseUrl);
+    // The operator drives the run: it seeds, places orders for every user (and for one who does not
+    // exist), and cancels.
+    api = apiClient(system.baseUrl, (await login(system.baseUrl, access.operator.email, access.operator.password)).accessToken);
     log(`system up (logs in ${logDir})`);
   });
 

@@ -3,3 +3,4 @@ export * from './topics.ts';
 export * from './codes.ts';
 export * from './messages.ts';
 export * from './registry.ts';
+export * from './auth.ts';

@@ -13,6 +13,14 @@ export const Money = Type.Object(
 );
 export type Money = Static<typeof Money>;
 
+/**
+ * Bounds that keep every order total exact: a unit price of at most MAX_UNIT_PRICE minor units
+ * times at most MAX_ORDER_UNITS units in one order stays below Number.MAX_SAFE_INTEGER (and far
+ * below PostgreSQL's bigint), so no total is ever rounded or overflows.
+ */
+export const MAX_UNIT_PRICE = 10_000_000_000;
+export const MAX_ORDER_UNITS = 900_000;
+
 export const FailureReason = Type.Object({
   code: Type.Enum(FailureCodes),
   message: Type.String(),

@@ -24,10 +24,17 @@ export const BaseConfig = {
    */
   INBOX_RETENTION_HOURS: Type.Number({ exclusiveMinimum: 0, default: 168 }),
   /**
-   * When set, the admin API (/api/admin/…) answers only requests with `Authorization: Bearer
-   * <token>`; when empty it is open (fine on a laptop, not in a shared deployment).
+   * The public keys access tokens are verified with: a JWKS (`{"keys":[…]}`, Ed25519), several
+   * keys during a rotation. Required, with no default: every service verifies tokens itself.
    */
-  OMS_ADMIN_TOKEN: Type.String({ default: '' }),
+  OMS_AUTH_PUBLIC_KEYS: Type.String({ minLength: 1 }),
+  /** The `iss` and `aud` every access token must carry. */
+  OMS_AUTH_ISSUER: Type.String({ minLength: 1, default: 'oms' }),
+  OMS_AUTH_AUDIENCE: Type.String({ minLength: 1, default: 'oms-api' }),
+  /** Comma-separated origins allowed by CORS; empty = CORS off. */
+  OMS_CORS_ORIGINS: Type.String({ default: '' }),
+  /** Comma-separated proxy addresses (or CIDRs) whose X-Forwarded-For names the client; empty = none. */
+  OMS_TRUSTED_PROXIES: Type.String({ default: '' }),
   /** How often each service deletes inbox entries past their retention. */
   INBOX_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1_000, default: 3_600_000 }),
 };

@@ -5,11 +5,34 @@ export function encodeCursor(values: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-export function decodeCursor(cursor: string, arity: number): (string | number)[] {
+/** What each position of a cursor holds; checked before a value reaches a query. */
+export type CursorPart = 'timestamp' | 'uuid' | 'integer' | 'text';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+
+function fits(part: CursorPart, value: unknown): boolean {
+  switch (part) {
+    case 'timestamp':
+      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value);
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+    case 'text':
+      return typeof value === 'string' && value.length <= 1_000 && !value.includes('\u0000');
+  }
+}
+
+/**
+ * The values of a cursor this API returned, each checked against its part: a cursor of the right
+ * shape but the wrong content (`["x","y"]`) is refused here with 400, never handed to a query.
+ */
+export function decodeCursor(cursor: string, parts: readonly CursorPart[]): (string | number)[] {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && parsed.length === arity && parsed.every((v) => typeof v === 'string' || typeof v === 'number')) {
-      return parsed;
+    if (Array.isArray(parsed) && parsed.length === parts.length && parts.every((part, i) => fits(part, parsed[i]))) {
+      return parsed as (string | number)[];
     }
   } catch {
     // fall through to the error below

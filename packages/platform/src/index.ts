@@ -10,6 +10,8 @@ export * from './messaging/dead-letters.ts';
 export * from './messaging/topics.ts';
 export * from './http/problem.ts';
 export * from './http/server.ts';
+export * from './http/auth.ts';
+export * from './http/rate-limit.ts';
 export * from './http/pagination.ts';
 export * from './http/dead-letter-routes.ts';
 export * from './service.ts';

@@ -9,6 +9,7 @@ import { deadLetterRoutes } from './http/dead-letter-routes.ts';
 import { startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
 import { startInboxPruner } from './messaging/inbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
+import { TokenVerifier } from './http/auth.ts';
 
 export type BaseConfigValues = Static<TObject<typeof BaseConfig>>;
 export type ServiceConfig<P extends TProperties> = BaseConfigValues & Static<TObject<P>>;
@@ -18,6 +19,8 @@ export interface ServiceContext<DB, P extends TProperties> {
   readonly database: Database<DB>;
   readonly db: Kysely<DB>;
   readonly logger: Logger;
+  /** Verifies access tokens with the configured public keys. */
+  readonly verifier: TokenVerifier;
 }
 
 export interface ServiceDefinition<DB, P extends TProperties> {
@@ -59,17 +62,21 @@ async function untilDatabaseReachable(url: string, logger: Logger): Promise<void
 export async function runService<DB, P extends TProperties>(def: ServiceDefinition<DB, P>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const config = loadConfig({ ...BaseConfig, ...def.config }, env) as unknown as ServiceConfig<P>;
   const logger = createLogger(def.name, config.LOG_LEVEL);
+  // Before anything else: a bad key set is a configuration error, reported at once.
+  const verifier = new TokenVerifier({ publicKeys: config.OMS_AUTH_PUBLIC_KEYS, issuer: config.OMS_AUTH_ISSUER, audience: config.OMS_AUTH_AUDIENCE });
   const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
   await untilDatabaseReachable(config.DATABASE_URL, logger);
   const database = openDatabase<DB>(config.DATABASE_URL, { max: config.DB_POOL_SIZE, logger });
   const applied = await migrate(database.pool, def.migrationsDir);
   if (applied.length > 0) logger.info({ applied }, 'migrations applied');
 
+  const list = (value: string) => value.split(',').map((v) => v.trim()).filter(Boolean);
   const ctx: ServiceContext<DB, P> = {
     config,
     database,
     db: database.db,
     logger,
+    verifier,
   };
   await def.onStart?.(ctx);
 
@@ -90,11 +97,12 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   }
   const background = def.background?.(ctx);
 
-  if (!config.OMS_ADMIN_TOKEN) logger.info('the admin API is open (set OMS_ADMIN_TOKEN to require a token)');
   const app = await createHttpServer({
     service: def.name,
     logger,
-    adminToken: config.OMS_ADMIN_TOKEN || undefined,
+    verifier: ctx.verifier,
+    corsOrigins: list(config.OMS_CORS_ORIGINS),
+    trustedProxies: list(config.OMS_TRUSTED_PROXIES),
     ready: async () => ({
       database: await database.pool.query('select 1').then(() => true, () => false),
       kafka: consumer ? consumer.isConnected() : true,

@@ -17,6 +17,8 @@ export const OrderConfig = {
   SAGA_COMPENSATION_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 8 }),
   /** Payment authorisation as a saga step (on by default). Off: validate ∥ reserve only. */
   OMS_PAYMENT_ENABLED: Type.Boolean({ default: true }),
+  /** Orders one account may place per minute (per instance of the order service). */
+  OMS_RATE_LIMIT_ORDERS_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
 };
 
 export type OrderConfigValues = ServiceConfig<typeof OrderConfig>;

@@ -3,6 +3,7 @@ import { decodeCursor } from '../cursor.ts';
 import { Page, pageOf, pageQueryFields } from './pagination.ts';
 import { discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter, type AnyDb, type ApplyInTransaction } from '../messaging/dead-letters.ts';
 import type { HttpServer } from './server.ts';
+import { actor } from './auth.ts';
 
 const DeadLetterDto = Type.Object({
   id: Type.Integer(),
@@ -39,20 +40,27 @@ const ListQuery = Type.Object(
 export function deadLetterRoutes(app: HttpServer, opts: { service: string; db: AnyDb; apply: ApplyInTransaction }): void {
   const base = `/api/admin/dead-letters/${opts.service}`;
   const tags = ['admin'];
+  const config = { auth: 'operator' } as const;
 
-  app.get(base, { schema: { tags, querystring: ListQuery, response: { 200: Page(DeadLetterDto) } } }, async (request) => {
+  app.get(base, { config, schema: { tags, querystring: ListQuery, response: { 200: Page(DeadLetterDto) } } }, async (request) => {
     const { status, orderId, limit, cursor } = request.query;
-    const afterId = cursor ? Number(decodeCursor(cursor, 1)[0]) : undefined;
+    const afterId = cursor ? Number(decodeCursor(cursor, ['integer'])[0]) : undefined;
     const rows = await listDeadLetters(opts.db, { status: status === 'ALL' ? undefined : status, orderId, afterId, limit: limit + 1 });
     const { rows: items, nextCursor } = pageOf(rows, limit, (last) => [last.id]);
     return { items, nextCursor };
   });
 
-  app.get(`${base}/:id`, { schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => getDeadLetter(opts.db, request.params.id));
+  app.get(`${base}/:id`, { config, schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => getDeadLetter(opts.db, request.params.id));
 
-  app.post(`${base}/:id/replay`, { schema: { tags, params: Params, response: { 200: Type.Object({ replayed: Type.Array(Type.Integer()) }) } } }, async (request) =>
-    replayDeadLetter(opts.db, request.params.id, opts.apply),
-  );
+  app.post(`${base}/:id/replay`, { config, schema: { tags, params: Params, response: { 200: Type.Object({ replayed: Type.Array(Type.Integer()) }) } } }, async (request) => {
+    const result = await replayDeadLetter(opts.db, request.params.id, opts.apply);
+    request.log.info({ ...actor(request), deadLetterId: request.params.id, replayed: result.replayed }, 'operator replayed a dead letter');
+    return result;
+  });
 
-  app.post(`${base}/:id/discard`, { schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => discardDeadLetter(opts.db, request.params.id));
+  app.post(`${base}/:id/discard`, { config, schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => {
+    const discarded = await discardDeadLetter(opts.db, request.params.id);
+    request.log.info({ ...actor(request), deadLetterId: request.params.id, orderId: discarded.orderId }, 'operator discarded a dead letter');
+    return discarded;
+  });
 }

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -6,7 +5,10 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import rateLimit from '@fastify/rate-limit';
+import cors from '@fastify/cors';
 import { AppError } from '../errors.ts';
+import { AccessRules, authorize, type TokenVerifier } from './auth.ts';
 import type { Logger } from '../logger.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem.ts';
 
@@ -17,15 +19,24 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Readiness: resolves true when the database and Kafka are reachable. */
   ready: () => Promise<Record<string, boolean>>;
-  /** When set, /api/admin/… requires `Authorization: Bearer <adminToken>`. */
-  adminToken?: string;
+  /** Verifies access tokens for every route whose rule is not `public`. */
+  verifier: TokenVerifier;
+  /** Origins allowed by CORS; none (the default) = CORS off. */
+  corsOrigins?: readonly string[];
+  /** Addresses of proxies whose X-Forwarded-For is believed (the client address rate limits key on). */
+  trustedProxies?: readonly string[];
 }
 
-/** Compares in constant time, so response timing does not leak how much of a guess was right. */
-function sameSecret(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+/** Path of the first string in `value` holding a NUL character (PostgreSQL text cannot store one), or undefined. */
+function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
+  for (const [key, inner] of Object.entries(value)) {
+    if (key.includes('\u0000')) return `${path}/${key}`;
+    const found = nulPath(inner, `${path}/${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function makeAjv(coerce: boolean): Ajv {
@@ -44,6 +55,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
+    trustProxy: opts.trustedProxies && opts.trustedProxies.length > 0 ? [...opts.trustedProxies] : false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const bodyAjv = makeAjv(false);
@@ -56,25 +68,45 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     reply.status(404).type(PROBLEM_CONTENT_TYPE).send(problem('ROUTE_NOT_FOUND', `${request.method} ${request.url} is not a route`, request.url)),
   );
 
+  // CORS first: its preflight route (OPTIONS *) is the one route that is public without declaring it.
+  if (opts.corsOrigins && opts.corsOrigins.length > 0) {
+    await app.register(cors, { origin: [...opts.corsOrigins], credentials: false, exposedHeaders: ['location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'] });
+  }
+  // Closed by default: a route that declares no access rule is a startup error, not an open door.
+  // Only the OpenAPI UI's own routes (registered by its plugin) are public without saying so.
+  app.addHook('onRoute', (route) => {
+    const rule = (route.config as { auth?: unknown } | undefined)?.auth;
+    if (rule === undefined && route.url.startsWith('/docs/')) {
+      route.config = { ...route.config, auth: 'public' };
+      return;
+    }
+    if (!AccessRules.includes(rule as never)) throw new Error(`route ${route.method.toString()} ${route.url} declares no access rule (config.auth: ${AccessRules.join(' | ')})`);
+  });
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.is404) return;
+    await authorize(request, reply, opts.verifier);
+  });
+  app.addHook('preValidation', async (request) => {
+    const where = nulPath(request.body, 'body') ?? nulPath(request.query, 'querystring') ?? nulPath(request.params, 'params');
+    if (where) throw new AppError('VALIDATION_FAILED', `${where} contains a NUL character, which no text field may hold`, { errors: [{ path: where, message: 'contains a NUL character' }] });
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+    const rule = request.routeOptions.config.auth;
+    // Anything behind a token (and the token endpoints' answers) must never sit in a shared cache.
+    if ((rule !== undefined && rule !== 'public') || request.routeOptions.config.noStore) reply.header('cache-control', 'no-store');
+  });
+  // Limits are declared per route (see rate-limit.ts); the in-memory store is per instance.
+  await app.register(rateLimit, { global: false, cache: 50_000 });
+
   await app.register(swagger, {
     openapi: { info: { title: `OMS ${opts.service} service`, version: '0.1.0' } },
   });
   await app.register(swaggerUi, { routePrefix: `/docs/${opts.service}` });
 
-  const adminToken = opts.adminToken;
-  if (adminToken) {
-    app.addHook('onRequest', async (request, reply) => {
-      if (!request.url.startsWith('/api/admin')) return;
-      const header = request.headers.authorization ?? '';
-      const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-      if (token && sameSecret(token, adminToken)) return;
-      reply.header('www-authenticate', 'Bearer realm="oms-admin"');
-      throw new AppError('ADMIN_UNAUTHORIZED', token ? 'the bearer token is not the operator token' : 'send Authorization: Bearer <OMS_ADMIN_TOKEN>');
-    });
-  }
-
-  app.get('/health/live', { schema: { hide: true } }, () => ({ status: 'ok' }));
-  app.get('/health/ready', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/health/live', { schema: { hide: true }, config: { auth: 'public' } }, () => ({ status: 'ok' }));
+  app.get('/health/ready', { schema: { hide: true }, config: { auth: 'public' } }, async (_request, reply) => {
     const checks = await opts.ready();
     const ok = Object.values(checks).every(Boolean);
     return reply.status(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks });

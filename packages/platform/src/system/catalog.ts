@@ -6,12 +6,14 @@ export interface ServiceSpec {
   /** Environment variable that sets its port under `npm start`, and its default. */
   portVar: string;
   defaultPort: number;
+  /** Signs access tokens: the only service given the private key. */
+  signsTokens?: boolean;
 }
 
 const root = new URL('../../../../', import.meta.url).pathname;
 
 export const serviceCatalog: readonly ServiceSpec[] = [
-  { name: 'user', entry: `${root}services/user/src/main.ts`, prefixes: ['/api/users', '/docs/user', '/api/admin/dead-letters/user'], portVar: 'OMS_USER_PORT', defaultPort: 8083 },
+  { name: 'user', entry: `${root}services/user/src/main.ts`, prefixes: ['/api/users', '/api/auth', '/.well-known/jwks.json', '/docs/user', '/api/admin/dead-letters/user'], portVar: 'OMS_USER_PORT', defaultPort: 8083, signsTokens: true },
   { name: 'inventory', entry: `${root}services/inventory/src/main.ts`, prefixes: ['/api/products', '/docs/inventory', '/api/admin/dead-letters/inventory'], portVar: 'OMS_INVENTORY_PORT', defaultPort: 8082 },
   { name: 'notification', entry: `${root}services/notification/src/main.ts`, prefixes: ['/api/notifications', '/docs/notification', '/api/admin/dead-letters/notification'], portVar: 'OMS_NOTIFICATION_PORT', defaultPort: 8084 },
   { name: 'payment', entry: `${root}services/payment/src/main.ts`, prefixes: ['/api/payments', '/docs/payment', '/api/admin/dead-letters/payment'], portVar: 'OMS_PAYMENT_PORT', defaultPort: 8085 },

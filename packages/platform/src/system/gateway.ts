@@ -30,6 +30,7 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
   const services = [...new Set(routes.map((r) => r.service))];
 
   const server = http.createServer((req, res) => {
+    res.setHeader('x-content-type-options', 'nosniff');
     const url = req.url ?? '/';
     const path = url.split('?')[0]!;
     if (path === '/docs' || path === '/docs/') {
@@ -51,8 +52,11 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
       req.resume();
       return;
     }
+    // The gateway is the edge: it names the client's address itself (replacing whatever the client
+    // claimed), for the services' per-address rate limits, which trust this hop only.
+    const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' };
     const upstream = http.request(
-      { host: '127.0.0.1', port: route.port, method: req.method, path: url, headers: req.headers, agent },
+      { host: '127.0.0.1', port: route.port, method: req.method, path: url, headers, agent },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -1,3 +1,4 @@
 export * from './catalog.ts';
 export * from './gateway.ts';
 export * from './system.ts';
+export * from './harness.ts';

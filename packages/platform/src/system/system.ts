@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { withDatabaseName } from '../db/database.ts';
+import type { AuthKeys } from '../local/auth-keys.ts';
 import { findFreePort } from '../local/ports.ts';
 import { ensureTopics, systemTopics } from '../messaging/topics.ts';
 import { serviceCatalog, type ServiceSpec } from './catalog.ts';
@@ -20,6 +21,8 @@ export interface SystemOptions {
   demoData?: boolean;
   logLevel?: string;
   partitions?: number;
+  /** The token keys: the public ones go to every service, the private one to the user service only. */
+  auth: AuthKeys;
   /** Extra environment for every service. */
   env?: Record<string, string>;
   progress?: (line: string) => void;
@@ -89,6 +92,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         OMS_DEMO_DATA: opts.demoData ? 'true' : 'false',
         LOG_LEVEL: opts.logLevel ?? 'info',
         OMS_PARENT_PID: String(process.pid),
+        OMS_AUTH_PUBLIC_KEYS: opts.auth.publicKeys,
+        OMS_AUTH_SIGNING_KEY: spec.signsTokens ? opts.auth.signingKey : '',
+        // The local gateway forwards the client's address in X-Forwarded-For (rate limits key on it).
+        OMS_TRUSTED_PROXIES: '127.0.0.1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

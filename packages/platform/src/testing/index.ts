@@ -3,15 +3,18 @@ import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { repoRoot } from '../system/catalog.ts';
 import { startSystem, type RunningSystem } from '../system/system.ts';
+import { harnessAccess, login, type HarnessAccess } from '../system/harness.ts';
+import type { AuthKeys } from '../local/auth-keys.ts';
 
-export { startSystem, type RunningSystem };
+export { startSystem, type RunningSystem, login };
 export { waitForConsumersCaughtUp } from './kafka.ts';
 
 /**
  * A whole system (every service as its own process) on the test run's Kafka and PostgreSQL, under
  * a fresh prefix: its own topics, consumer groups and databases, so tests never see each other.
+ * It has its own token keys (`auth`, so tests can forge bad tokens) and an operator account.
  */
-export type TestSystem = RunningSystem & { prefix: string; logDir: string };
+export type TestSystem = RunningSystem & { prefix: string; logDir: string; auth: AuthKeys; operator: HarnessAccess['operator'] };
 
 export async function startTestSystem(opts: { env?: Record<string, string> } = {}): Promise<TestSystem> {
   const brokers = process.env.OMS_TEST_KAFKA_BROKERS;
@@ -21,9 +24,9 @@ export async function startTestSystem(opts: { env?: Record<string, string> } = {
   }
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const logDir = join(repoRoot, '.cache', 'test-logs', prefix);
-  // The admin API is open in tests unless a test sets a token (a developer's own OMS_ADMIN_TOKEN must not leak in).
-  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, env: { OMS_ADMIN_TOKEN: '', ...opts.env }, logLevel: 'info' });
-  return Object.assign(system, { prefix, logDir });
+  const access = harnessAccess();
+  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, auth: access.auth, env: { ...access.env, ...opts.env }, logLevel: 'info' });
+  return Object.assign(system, { prefix, logDir, auth: access.auth, operator: access.operator });
 }
 
 /** Polls `read` until `done` holds for its value; fails with the last value seen. No fixed sleeps. */
@@ -46,15 +49,20 @@ export interface ApiResponse<T = unknown> {
   body: T;
 }
 
-/** A tiny JSON client for the public API. */
-export function apiClient(baseUrl: string) {
-  async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+/** Every response body a test client saw (the password-leak scan reads them). */
+export const seenBodies: string[] = [];
+
+/** A tiny JSON client for the public API; with a token, every request carries `Authorization: Bearer`. */
+export function apiClient(baseUrl: string, token?: string) {
+  async function call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<ApiResponse<T>> {
+    const headers = token ? { authorization: `Bearer ${token}`, ...extra } : extra;
     const res = await fetch(`${baseUrl}${path}`, {
       method,
       headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
+    if (seenBodies.length < 100_000) seenBodies.push(text);
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
@@ -68,13 +76,16 @@ export function apiClient(baseUrl: string) {
     post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body, headers), // eslint-disable-line @typescript-eslint/no-explicit-any -- as above
     patch: <T = any>(path: string, body?: unknown) => call<T>('PATCH', path, body), // eslint-disable-line @typescript-eslint/no-explicit-any -- as above
     raw: call,
+    /** The same client as another caller. */
+    as: (other: string | undefined) => apiClient(baseUrl, other),
   };
 }
 export type ApiClient = ReturnType<typeof apiClient>;
 
 /**
  * Registers before/after hooks that start a fresh system for the enclosing suite and stop it.
- * `api` forwards to the system's base URL once it is up; `system()` gives the running system.
+ * `api` forwards to the system's base URL once it is up, logged in as the system's operator;
+ * `api.as(token)` is another caller (undefined: nobody logged in); `system()` gives the system.
  */
 export function useTestSystem(opts: { env?: Record<string, string> } = {}) {
   let running: TestSystem | undefined;
@@ -85,7 +96,8 @@ export function useTestSystem(opts: { env?: Record<string, string> } = {}) {
   };
   before(async () => {
     running = await startTestSystem(opts);
-    client = apiClient(running.baseUrl);
+    const { accessToken } = await login(running.baseUrl, running.operator.email, running.operator.password);
+    client = apiClient(running.baseUrl, accessToken);
   });
   after(async () => running?.stop());
   const api: ApiClient = {
@@ -93,6 +105,7 @@ export function useTestSystem(opts: { env?: Record<string, string> } = {}) {
     post: (path, body, headers) => live().post(path, body, headers),
     patch: (path, body) => live().patch(path, body),
     raw: (method, path, body, headers) => live().raw(method, path, body, headers),
+    as: (token) => live().as(token),
   };
   return { api, system: () => running! };
 }

@@ -38,5 +38,8 @@ export function planReservation(lines: readonly OrderLine[], stock: ReadonlyMap<
 
   const priced = merged.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: stock.get(l.sku)!.price }));
   const total = { amount: priced.reduce((sum, l) => sum + l.quantity * l.unitPrice.amount, 0), currency: priced[0]!.unitPrice.currency };
+  // Cannot happen within MAX_UNIT_PRICE and MAX_ORDER_UNITS; a product priced before those bounds
+  // existed could still get here, and a rounded total must never be reserved or charged.
+  if (!Number.isSafeInteger(total.amount)) return { ok: false, reasons: [{ code: 'ORDER_TOTAL_TOO_LARGE', message: 'the order total cannot be represented exactly' }] };
   return { ok: true, lines: priced, total };
 }

@@ -1,12 +1,12 @@
 import Type, { type Static } from 'typebox';
 import { Page, pageQueryFields } from '@oms/platform';
-import { Money } from '@oms/contracts';
+import { MAX_UNIT_PRICE, Money } from '@oms/contracts';
 import type { ProductRow } from '../db/products.ts';
 
 export const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
-/** Money as in contracts, bounded so the bigint column and JS numbers hold it exactly. */
+/** Money as in contracts, bounded so that every order total is exact (see MAX_UNIT_PRICE). */
 export const Price = Type.Object(
-  { amount: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), currency: Money.properties.currency },
+  { amount: Type.Integer({ minimum: 0, maximum: MAX_UNIT_PRICE }), currency: Money.properties.currency },
   { additionalProperties: false },
 );
 export const CreateProductBody = Type.Object(

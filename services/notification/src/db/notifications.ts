@@ -18,9 +18,10 @@ export async function recordNotification(
   return row !== undefined;
 }
 
-export async function listNotifications(db: Kysely<NotificationDb>, filter: { orderId?: string; afterId?: number; limit: number }): Promise<NotificationRow[]> {
+export async function listNotifications(db: Kysely<NotificationDb>, filter: { orderId?: string; userId?: string; afterId?: number; limit: number }): Promise<NotificationRow[]> {
   let q = db.selectFrom('notifications').selectAll();
   if (filter.orderId) q = q.where('order_id', '=', filter.orderId);
+  if (filter.userId) q = q.where('user_id', '=', filter.userId);
   if (filter.afterId !== undefined) q = q.where('id', '>', filter.afterId);
   return q.orderBy('id').limit(filter.limit).execute();
 }

@@ -10,10 +10,14 @@ export interface HistoryEntry {
 }
 
 /** An order as it will be inserted: the row a successful insert returns. */
-export function newOrderRow(order: { id: string; userId: string; items: OrderItem[]; idempotencyKey: string | null; requestHash: string | null }, now: Date): OrderRow {
+export function newOrderRow(
+  order: { id: string; userId: string; placedBy: string; items: OrderItem[]; idempotencyKey: string | null; requestHash: string | null },
+  now: Date,
+): OrderRow {
   return {
     id: order.id,
     user_id: order.userId,
+    placed_by: order.placedBy,
     status: 'CREATED',
     items: order.items,
     total_amount: null,
@@ -36,10 +40,10 @@ export async function placeOrder(db: Kysely<OrderDb>, order: OrderRow, dependent
   const more = dependents.map((d, i) => sql`, ${sql.raw(`dependent_${i}`)} as (${d})`);
   const { rows } = await sql<OrderRow>`
     with placed as (
-      insert into orders (id, user_id, status, items, failure_reasons, idempotency_key, request_hash, created_at, updated_at)
-      values (${order.id}, ${order.user_id}, ${order.status}, ${JSON.stringify(order.items)}::jsonb, ${JSON.stringify(order.failure_reasons)}::jsonb,
+      insert into orders (id, user_id, placed_by, status, items, failure_reasons, idempotency_key, request_hash, created_at, updated_at)
+      values (${order.id}, ${order.user_id}, ${order.placed_by}, ${order.status}, ${JSON.stringify(order.items)}::jsonb, ${JSON.stringify(order.failure_reasons)}::jsonb,
               ${order.idempotency_key}, ${order.request_hash}, ${order.created_at}, ${order.updated_at})
-      on conflict (idempotency_key) do nothing
+      on conflict (placed_by, idempotency_key) do nothing
       returning *
     ), history as (
       insert into order_history (order_id, status, reason, at) select id, status, null, created_at from placed
@@ -48,8 +52,9 @@ export async function placeOrder(db: Kysely<OrderDb>, order: OrderRow, dependent
   return rows[0];
 }
 
-export async function findByIdempotencyKey(db: Kysely<OrderDb>, key: string): Promise<OrderRow | undefined> {
-  return db.selectFrom('orders').selectAll().where('idempotency_key', '=', key).executeTakeFirst();
+/** The order `placedBy` placed with this Idempotency-Key (keys are scoped to their caller). */
+export async function findByIdempotencyKey(db: Kysely<OrderDb>, placedBy: string, key: string): Promise<OrderRow | undefined> {
+  return db.selectFrom('orders').selectAll().where('placed_by', '=', placedBy).where('idempotency_key', '=', key).executeTakeFirst();
 }
 
 export async function findOrder(db: Kysely<OrderDb>, id: string): Promise<OrderRow | undefined> {

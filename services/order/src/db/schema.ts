@@ -14,6 +14,8 @@ export interface OrdersTable {
   total_amount: number | null;
   total_currency: string | null;
   failure_reasons: JSONColumnType<FailureReason[]>;
+  /** The caller who placed it (a customer for themselves, or an operator); scopes idempotency_key. */
+  placed_by: string;
   idempotency_key: string | null;
   request_hash: string | null;
   created_at: ColumnType<Date, Date | undefined, Date>;

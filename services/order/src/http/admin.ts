@@ -1,6 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { FailureReason } from '@oms/contracts';
-import { AppError, decodeCursor, Page, pageOf, pageQueryFields, type HttpServer, type ServiceContext } from '@oms/platform';
+import { actor, AppError, decodeCursor, Page, pageOf, pageQueryFields, type HttpServer, type ServiceContext } from '@oms/platform';
 import type { OrderConfig } from '../config.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
@@ -62,27 +62,29 @@ const ListQuery = Type.Object(pageQueryFields, { additionalProperties: false });
 export function sagaAdminRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof OrderConfig>, store: SagaStore, clock: Clock): void {
   const { db, config } = ctx;
   const tags = ['admin'];
+  const operatorOnly = { auth: 'operator' } as const;
   // Overdue by more than a few sweeps means the sweeper could not move it.
   const graceMs = Math.max(5_000, config.SAGA_SWEEP_INTERVAL_MS * 5);
 
-  app.get('/api/admin/sagas', { schema: { tags, querystring: ListQuery, response: { 200: Page(SagaDto) } } }, async (request) => {
+  app.get('/api/admin/sagas', { config: operatorOnly, schema: { tags, querystring: ListQuery, response: { 200: Page(SagaDto) } } }, async (request) => {
     const { limit, cursor } = request.query;
-    const afterOrderId = cursor ? String(decodeCursor(cursor, 1)[0]) : undefined;
+    const afterOrderId = cursor ? String(decodeCursor(cursor, ['uuid'])[0]) : undefined;
     const rows = await store.needingAttention(db, { graceMs, staleMs: config.SAGA_STEP_DEADLINE_MS * 10, limit: limit + 1, afterOrderId });
     const page = pageOf(rows, limit, (last) => [last.orderId]);
     return { items: page.rows.map(toSagaDto), nextCursor: page.nextCursor };
   });
 
-  app.get('/api/admin/sagas/:orderId', { schema: { tags, params: Params, response: { 200: SagaDto } } }, async (request) => {
+  app.get('/api/admin/sagas/:orderId', { config: operatorOnly, schema: { tags, params: Params, response: { 200: SagaDto } } }, async (request) => {
     const instance = await db.transaction().execute((trx) => store.load(trx, request.params.orderId, true));
     if (!instance) throw new AppError('SAGA_NOT_FOUND', `no saga for order ${request.params.orderId}`);
     return toSagaDto(instance);
   });
 
-  app.post('/api/admin/sagas/:orderId/retry', { schema: { tags, params: Params, response: { 202: SagaDto } } }, async (request, reply) => {
+  app.post('/api/admin/sagas/:orderId/retry', { config: operatorOnly, schema: { tags, params: Params, response: { 202: SagaDto } } }, async (request, reply) => {
     const result = await retrySaga(db, store, config.OMS_TOPIC_PREFIX, request.params.orderId, clock);
     if (result.outcome === 'not-found') throw new AppError('SAGA_NOT_FOUND', `no saga for order ${request.params.orderId}`);
     if (result.outcome !== 'retried') throw new AppError('SAGA_NOT_RETRYABLE', `the saga of order ${request.params.orderId} is final`);
+    request.log.info({ ...actor(request), orderId: request.params.orderId, state: result.instance.state }, 'operator retried a saga');
     return reply.status(202).send(toSagaDto(result.instance));
   });
 }

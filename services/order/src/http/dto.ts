@@ -7,7 +7,8 @@ export const MAX_ITEMS = 100;
 
 export const PlaceOrderBody = Type.Object(
   {
-    userId: Type.String({ minLength: 1, maxLength: 64 }),
+    /** A customer's orders are their own (taken from the token); an operator names the user. */
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     items: Type.Array(Type.Object({ sku: OrderLine.properties.sku, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, { additionalProperties: false }), {
       minItems: 1,
       maxItems: MAX_ITEMS,

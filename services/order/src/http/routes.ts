@@ -1,6 +1,22 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AppError, buildMessage, decodeCursor, outboxCommitted, outboxInsert, pageOf, type HttpServer, type OutgoingMessage, type ServiceContext } from '@oms/platform';
-import { findByIdempotencyKey, findOrder, historiesOf, historyOf, listOrders, newOrderRow, placeOrder } from '../db/orders.ts';
+import type { FastifyRequest } from 'fastify';
+import { MAX_ORDER_UNITS } from '@oms/contracts';
+import {
+  actor,
+  AppError,
+  buildMessage,
+  decodeCursor,
+  mayAccess,
+  outboxCommitted,
+  outboxInsert,
+  pageOf,
+  principalOf,
+  rateLimited,
+  type HttpServer,
+  type OutgoingMessage,
+  type ServiceContext,
+} from '@oms/platform';
+import { findByIdempotencyKey, findOrder, historiesOf, historyOf, listOrders, newOrderRow, placeOrder, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
@@ -9,25 +25,56 @@ import type { OrderConfig } from '../config.ts';
 import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
 
 /** The same request body always hashes the same: key order and whitespace do not matter. */
-function requestHash(body: PlaceOrderBody): string {
-  const canonical = JSON.stringify({ userId: body.userId, items: body.items.map((i) => [i.sku, i.quantity]) });
+function requestHash(userId: string, items: PlaceOrderBody['items']): string {
+  const canonical = JSON.stringify({ userId, items: items.map((i) => [i.sku, i.quantity]) });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/**
+ * Whose order this is: a customer orders for themselves (a body `userId` of anyone else is 403);
+ * an operator orders for the user the body names.
+ */
+function orderingFor(request: FastifyRequest<{ Body: PlaceOrderBody }>): string {
+  const principal = principalOf(request);
+  const named = request.body.userId;
+  if (principal.role === 'operator') {
+    if (!named) throw new AppError('VALIDATION_FAILED', 'an operator must name the user the order is for (userId)', { errors: [{ path: 'body/userId', message: 'is required for operators' }] });
+    return named;
+  }
+  if (named !== undefined && named !== principal.id) throw new AppError('FORBIDDEN', 'a customer places orders only for themselves');
+  return principal.id;
+}
+
+/** A customer's view of another's order is the same as of an order that does not exist. */
+async function visibleOrder(request: FastifyRequest, db: ServiceContext<OrderDb, typeof OrderConfig>['db'], id: string): Promise<OrderRow> {
+  const order = await findOrder(db, id);
+  if (!order || !mayAccess(request.principal, order.user_id)) throw new AppError('ORDER_NOT_FOUND', `order ${id} does not exist`);
+  return order;
 }
 
 export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof OrderConfig>, store: SagaStore, clock: Clock): void {
   const { db } = ctx;
   // New orders start on the configured definition; orders in flight finish on the one they started with.
   const saga = ctx.config.OMS_PAYMENT_ENABLED ? orderSagaWithPayment : orderSaga;
+  const placementLimit = rateLimited(app, [{ name: 'orders-per-account', max: ctx.config.OMS_RATE_LIMIT_ORDERS_PER_MINUTE, key: (request) => request.principal?.id }]);
 
   app.post(
     '/api/orders',
-    { schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders, response: { 202: OrderDto } } },
+    { config: { auth: 'authenticated' }, preHandler: placementLimit, schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders, response: { 202: OrderDto } } },
     async (request, reply) => {
+      const userId = orderingFor(request);
+      const placedBy = principalOf(request).id;
+      const units = request.body.items.reduce((sum, item) => sum + item.quantity, 0);
+      if (units > MAX_ORDER_UNITS) {
+        throw new AppError('VALIDATION_FAILED', `an order holds at most ${MAX_ORDER_UNITS} units in all (this one ${units}), so that its total is always exact`, {
+          errors: [{ path: 'body/items', message: `more than ${MAX_ORDER_UNITS} units in all` }],
+        });
+      }
       const key = request.headers['idempotency-key'] ?? null;
-      const hash = key ? requestHash(request.body) : null;
+      const hash = key ? requestHash(userId, request.body.items) : null;
       // The order, its history, its saga instance and its first commands go in together, in one
-      // statement, or not at all (the idempotency key was taken).
-      const draft = newOrderRow({ id: randomUUID(), userId: request.body.userId, items: request.body.items, idempotencyKey: key, requestHash: hash }, new Date());
+      // statement, or not at all (this caller's idempotency key was taken).
+      const draft = newOrderRow({ id: randomUUID(), userId, placedBy, items: request.body.items, idempotencyKey: key, requestHash: hash }, new Date());
       const outgoing: OutgoingMessage[] = [];
       const instance = startOrderSaga(saga, draft, clock(), (def, payload) => outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: draft.id })));
       const inserted = await placeOrder(db, draft, [store.insertFrom('placed', instance), outboxInsert(outgoing, 'placed')]);
@@ -35,9 +82,10 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       if (inserted) {
         outboxCommitted();
         store.remember(instance);
+        if (placedBy !== userId) request.log.info({ ...actor(request), orderId: inserted.id, userId }, 'operator placed an order for a customer');
       } else {
-        // The key was used before (or by a racing request that committed first): answer with that order.
-        order = await findByIdempotencyKey(db, key!);
+        // This caller used the key before (or a racing request of theirs committed first): answer with that order.
+        order = await findByIdempotencyKey(db, placedBy, key!);
         if (!order) throw new Error('idempotency key conflict without an order');
         if (order.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for a different order`);
         reply.header('idempotent-replayed', 'true');
@@ -48,26 +96,31 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
     },
   );
 
-  app.post('/api/orders/:id/cancel', { schema: { params: OrderParams, response: { 202: OrderDto } } }, async (request, reply) => {
-    const outcome = await cancelOrder(db, store, ctx.config.OMS_TOPIC_PREFIX, request.params.id, clock);
+  app.post('/api/orders/:id/cancel', { config: { auth: 'authenticated' }, schema: { params: OrderParams, response: { 202: OrderDto } } }, async (request, reply) => {
+    await visibleOrder(request, db, request.params.id);
+    const by = principalOf(request);
+    const outcome = await cancelOrder(db, store, ctx.config.OMS_TOPIC_PREFIX, request.params.id, clock, by);
     if (outcome === 'not-found') throw new AppError('ORDER_NOT_FOUND', `order ${request.params.id} does not exist`);
     const order = (await findOrder(db, request.params.id))!;
     // FAILED, or already CANCELLED (so a second cancel is refused and changes nothing).
     if (outcome === 'not-cancellable') throw new AppError('ORDER_NOT_CANCELLABLE', `order ${order.id} is ${order.status} and can no longer be cancelled`);
+    if (by.role === 'operator') request.log.info({ ...actor(request), orderId: order.id, userId: order.user_id }, 'operator cancelled an order');
     return reply.status(202).send(toOrderDto(order, await historyOf(db, order.id)));
   });
 
-  app.get('/api/orders/:id', { schema: { params: OrderParams, response: { 200: OrderDto } } }, async (request) => {
-    const order = await findOrder(db, request.params.id);
-    if (!order) throw new AppError('ORDER_NOT_FOUND', `order ${request.params.id} does not exist`);
+  app.get('/api/orders/:id', { config: { auth: 'authenticated' }, schema: { params: OrderParams, response: { 200: OrderDto } } }, async (request) => {
+    const order = await visibleOrder(request, db, request.params.id);
     return toOrderDto(order, await historyOf(db, order.id));
   });
 
-  app.get('/api/orders', { schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } }, async (request) => {
-    const { userId, status, limit, cursor } = request.query;
+  app.get('/api/orders', { config: { auth: 'authenticated' }, schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } }, async (request) => {
+    const { status, limit, cursor } = request.query;
+    const principal = principalOf(request);
+    // A customer lists their own orders, whatever the query names.
+    const userId = principal.role === 'operator' ? request.query.userId : principal.id;
     let after: { createdAt: string; id: string } | undefined;
     if (cursor) {
-      const [createdAt, id] = decodeCursor(cursor, 2);
+      const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
       after = { createdAt: String(createdAt), id: String(id) };
     }
     const rows = await listOrders(db, { userId, status, limit: limit + 1, after });

@@ -5,7 +5,7 @@ import { buildMessage, enqueue, outboxCommitted, type DecodedMessage, type Handl
 import { findOrder, setPricing, updateOrderStatus, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
-import { historyReason } from '../domain/order-status.ts';
+import { historyReason, type Requester } from '../domain/order-status.ts';
 import { onCancel, onCompensated, onRetry, onStepResult, onTimer, startSaga } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
 import type { Decision, SagaDefinition, SagaInstance, SagaOrder, Timing } from '../domain/saga/types.ts';
@@ -33,9 +33,9 @@ function toSagaOrder(order: OrderRow): SagaOrder {
   };
 }
 
-async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit): Promise<void> {
+async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit, by?: Requester): Promise<void> {
   const now = new Date();
-  const updated = await updateOrderStatus(trx, order.id, status, reasons, historyReason(status, reasons), now);
+  const updated = await updateOrderStatus(trx, order.id, status, reasons, historyReason(status, reasons, by), now);
   emit(OrderStatusChanged, {
     userId: order.user_id,
     status,
@@ -47,7 +47,7 @@ async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: Order
 }
 
 /** Turns the engine's actions into commands, status changes and events, all in `trx`. */
-async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, order: OrderRow, emit: Emit): Promise<void> {
+async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, order: OrderRow, emit: Emit, by?: Requester): Promise<void> {
   for (const action of decision.actions) {
     switch (action.kind) {
       case 'invoke':
@@ -66,7 +66,7 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
         await changeStatus(trx, order, 'FAILED', action.reasons, emit);
         break;
       case 'cancel':
-        await changeStatus(trx, order, 'CANCELLED', [], emit);
+        await changeStatus(trx, order, 'CANCELLED', [], emit, by);
         break;
       case 'compensated':
       case 'compensationFailed':
@@ -183,6 +183,7 @@ async function decideNow(
   topicPrefix: string,
   orderId: string,
   decide: (def: SagaDefinition, instance: SagaInstance) => Decision,
+  by?: Requester,
 ): Promise<{ known: boolean; instance?: SagaInstance; decision?: Decision }> {
   const result = await db.transaction().execute(async (trx) => {
     let known = false;
@@ -200,7 +201,7 @@ async function decideNow(
     const order = await findOrder(trx, orderId);
     if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
     const outgoing: OutgoingMessage[] = [];
-    await perform(trx, saved.def, saved.decision, order, (d, p) => outgoing.push(buildMessage(topicPrefix, d, p, { orderId })));
+    await perform(trx, saved.def, saved.decision, order, (d, p) => outgoing.push(buildMessage(topicPrefix, d, p, { orderId })), by);
     await enqueue(trx, outgoing);
     return { known, instance: saved.decision.instance, decision: saved.decision };
   });
@@ -213,9 +214,9 @@ async function decideNow(
 
 export type CancelOutcome = 'cancelled' | 'not-cancellable' | 'not-found';
 
-/** Cancels an order's saga in one transaction: order CANCELLED, compensations queued in the outbox. */
-export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string, clock: Clock): Promise<CancelOutcome> {
-  const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onCancel(def, instance, clock()));
+/** Cancels an order's saga in one transaction: order CANCELLED (its history names who asked), compensations queued in the outbox. */
+export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string, clock: Clock, by?: Requester): Promise<CancelOutcome> {
+  const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onCancel(def, instance, clock()), by);
   return result.instance ? 'cancelled' : result.known ? 'not-cancellable' : 'not-found';
 }
 

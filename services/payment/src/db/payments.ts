@@ -45,13 +45,22 @@ export async function voidHold(trx: Kysely<PaymentDb>, orderId: string): Promise
   return true;
 }
 
+/**
+ * Sets a user's credit limit (creating the account). Undefined when the account holds money in
+ * another currency: its holds would change meaning, so the currency stays until they are released.
+ */
 export async function upsertAccount(db: Kysely<PaymentDb>, userId: string, limit: Money) {
   return db
     .insertInto('accounts')
     .values({ user_id: userId, credit_limit: limit.amount, currency: limit.currency })
-    .onConflict((oc) => oc.column('user_id').doUpdateSet({ credit_limit: limit.amount, currency: limit.currency, updated_at: new Date() }))
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ credit_limit: limit.amount, currency: limit.currency, updated_at: new Date() })
+        .where((eb) => eb.or([eb('accounts.held', '=', 0), eb('accounts.currency', '=', limit.currency)])),
+    )
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
 }
 
 export async function findAccount(db: Kysely<PaymentDb>, userId: string) {

@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import type { Kysely } from 'kysely';
 import { Money } from '@oms/contracts';
-import { AppError, type HttpServer } from '@oms/platform';
+import { actor, AppError, mayAccess, type HttpServer } from '@oms/platform';
 import { findAccount, upsertAccount } from '../db/payments.ts';
 import type { PaymentDb } from '../db/schema.ts';
 
@@ -16,17 +16,26 @@ function toDto(row: { user_id: string; credit_limit: number; held: number; curre
 }
 
 export function paymentRoutes(app: HttpServer, db: Kysely<PaymentDb>): void {
-  app.post('/api/payments/accounts', { schema: { body: AccountBody, response: { 200: AccountDto } } }, async (request) => {
+  app.post('/api/payments/accounts', { config: { auth: 'operator' }, schema: { body: AccountBody, response: { 200: AccountDto } } }, async (request) => {
+    const { userId, creditLimit } = request.body;
+    let row;
     try {
-      return toDto(await upsertAccount(db, request.body.userId, request.body.creditLimit));
+      row = await upsertAccount(db, userId, creditLimit);
     } catch (error) {
       // The check (held <= credit_limit) refuses a limit below what is already held.
       if ((error as { code?: string }).code === '23514') throw new AppError('VALIDATION_FAILED', 'the credit limit is below what is already held');
       throw error;
     }
+    if (!row) {
+      const held = await findAccount(db, userId);
+      throw new AppError('ACCOUNT_CURRENCY_IN_USE', `the account holds ${held?.held ?? 'some'} ${held?.currency ?? ''} for orders; its currency can change once nothing is held`.replace(' ;', ';'));
+    }
+    request.log.info({ ...actor(request), userId, creditLimit }, 'operator set a credit limit');
+    return toDto(row);
   });
-  app.get('/api/payments/accounts/:userId', { schema: { params: AccountParams, response: { 200: AccountDto } } }, async (request) => {
-    const row = await findAccount(db, request.params.userId);
+  // A customer reads only their own account; another's answers 404, as an unknown one does.
+  app.get('/api/payments/accounts/:userId', { config: { auth: 'authenticated' }, schema: { params: AccountParams, response: { 200: AccountDto } } }, async (request) => {
+    const row = mayAccess(request.principal, request.params.userId) ? await findAccount(db, request.params.userId) : undefined;
     if (!row) throw new AppError('ACCOUNT_NOT_FOUND', `no payment account for user ${request.params.userId}`);
     return toDto(row);
   });
