@@ -3,14 +3,17 @@
 // order placement (429 with Retry-After and RateLimit-* headers).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { repoRoot } from '@oms/platform/system';
 import { apiClient, seenBodies, useTestSystem } from '@oms/platform/testing';
 import { createProduct, finalOrder, loggedIn, product, TEST_PASSWORD } from './fixtures.ts';
 
 const email = () => `flow-${randomBytes(5).toString('hex')}@example.com`;
 
 describe('auth flow', () => {
-  const { api } = useTestSystem();
+  const { api, system } = useTestSystem();
   const nobody = () => api.as(undefined);
 
   test('signup → login → refresh → reuse of the old refresh token revokes the login → logout', async () => {
@@ -104,6 +107,32 @@ describe('auth flow', () => {
     assert.equal(final.status, 'FAILED');
     assert.equal(final.failureReasons[0].code, 'USER_INACTIVE');
     assert.equal((await product(api, sku)).available, 10, 'nothing stays reserved');
+  });
+
+  test('npm run create-operator makes an operator account that can log in; a second one with that e-mail is refused', async () => {
+    const address = email();
+    const run = () =>
+      new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(repoRoot, 'tools', 'create-operator.ts'), '--email', address, '--name', 'Olga Ops'], {
+          env: { ...process.env, DATABASE_URL: process.env.OMS_TEST_DATABASE_URL, OMS_TOPIC_PREFIX: system().prefix, OMS_OPERATOR_PASSWORD: TEST_PASSWORD },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        child.once('exit', (code) => resolve({ code, output }));
+      });
+    const first = await run();
+    assert.equal(first.code, 0, first.output);
+    assert.match(first.output, /operator .* created/);
+    assert.ok(!first.output.includes(TEST_PASSWORD), 'the password is not printed');
+    const login = await nobody().post('/api/auth/login', { email: address, password: TEST_PASSWORD });
+    assert.equal(login.status, 200);
+    assert.equal(login.body.user.role, 'operator');
+    assert.equal((await api.as(login.body.accessToken).get('/api/admin/sagas')).status, 200);
+    const again = await run();
+    assert.equal(again.code, 1);
+    assert.match(again.output, /exists already/);
   });
 
   test('no response carried a password or a password hash', () => {

@@ -3,7 +3,7 @@
 // negative, no payment hold twice or left behind, every final status notified exactly once, no
 // order's message left dead-lettered.
 import pg from 'pg';
-import { withDatabaseName } from '@oms/platform';
+import { serviceDatabaseName, withDatabaseName } from '@oms/platform';
 import { waitFor } from '@oms/platform/testing';
 
 export const SERVICES = ['order', 'inventory', 'user', 'payment', 'notification'] as const;
@@ -18,7 +18,7 @@ export interface SystemDatabases {
 }
 
 function databaseName(where: SystemDatabases, service: string): string {
-  return where.prefix ? `${where.prefix.replace(/[^a-z0-9_]/g, '_')}_${service}` : `oms_${service}`;
+  return serviceDatabaseName(where.prefix, service);
 }
 
 export async function query<R extends pg.QueryResultRow>(where: SystemDatabases, service: string, text: string): Promise<R[]> {

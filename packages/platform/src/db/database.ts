@@ -68,6 +68,11 @@ export function preparing(pool: pg.Pool, maxStatements = 300): PostgresPool {
 }
 
 /** The same server, another database name. */
+/** The database of one service of a system: `oms_<service>`, or `<prefix>_<service>` under a prefix. */
+export function serviceDatabaseName(prefix: string, service: string): string {
+  return prefix ? `${prefix.replace(/[^a-z0-9_]/g, '_')}_${service}` : `oms_${service}`;
+}
+
 export function withDatabaseName(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;

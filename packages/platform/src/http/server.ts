@@ -87,15 +87,17 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     if (request.is404) return;
     await authorize(request, reply, opts.verifier);
   });
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const where = nulPath(request.body, 'body') ?? nulPath(request.query, 'querystring') ?? nulPath(request.params, 'params');
-    if (where) throw new AppError('VALIDATION_FAILED', `${where} contains a NUL character, which no text field may hold`, { errors: [{ path: where, message: 'contains a NUL character' }] });
+    if (!where) return done();
+    done(new AppError('VALIDATION_FAILED', `${where} contains a NUL character, which no text field may hold`, { errors: [{ path: where, message: 'contains a NUL character' }] }));
   });
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-content-type-options', 'nosniff');
     const rule = request.routeOptions.config.auth;
     // Anything behind a token (and the token endpoints' answers) must never sit in a shared cache.
     if ((rule !== undefined && rule !== 'public') || request.routeOptions.config.noStore) reply.header('cache-control', 'no-store');
+    done(null, payload);
   });
   // Limits are declared per route (see rate-limit.ts); the in-memory store is per instance.
   await app.register(rateLimit, { global: false, cache: 50_000 });

@@ -30,8 +30,8 @@ export function generateAuthKeys(): AuthKeys {
 
 /** The public JWKS of a private JWK, plus `alsoAccepted` public keys (a rotation's old keys). */
 export function fromSigningKey(signingKey: string, alsoAccepted: readonly object[] = []): AuthKeys {
-  const { d: _private, ...publicPart } = JSON.parse(signingKey) as OkpJwk;
-  return { signingKey, publicKeys: JSON.stringify({ keys: [{ ...publicPart, use: 'sig' }, ...alsoAccepted] }) };
+  const { kty, crv, x, kid, alg } = JSON.parse(signingKey) as OkpJwk;
+  return { signingKey, publicKeys: JSON.stringify({ keys: [{ kty, crv, x, kid, alg, use: 'sig' }, ...alsoAccepted] }) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { withDatabaseName } from '../db/database.ts';
+import { serviceDatabaseName, withDatabaseName } from '../db/database.ts';
 import type { AuthKeys } from '../local/auth-keys.ts';
 import { findFreePort } from '../local/ports.ts';
 import { ensureTopics, systemTopics } from '../messaging/topics.ts';
@@ -71,7 +71,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   mkdirSync(opts.logDir, { recursive: true });
   progress('creating Kafka topics');
   await ensureTopics(opts.brokers.split(','), systemTopics(opts.prefix, opts.partitions ?? 6));
-  const dbPrefix = opts.prefix ? `${opts.prefix.replace(/[^a-z0-9_]/g, '_')}_` : 'oms_';
   const services = new Map<string, RunningSystemService>();
 
   const spawnService = (spec: ServiceSpec, port: number): ChildProcess => {
@@ -86,7 +85,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         ...opts.env,
         PORT: String(port),
         HOST: '127.0.0.1',
-        DATABASE_URL: withDatabaseName(opts.databaseUrl, `${dbPrefix}${spec.name}`),
+        DATABASE_URL: withDatabaseName(opts.databaseUrl, serviceDatabaseName(opts.prefix, spec.name)),
         KAFKA_BROKERS: opts.brokers,
         OMS_TOPIC_PREFIX: opts.prefix,
         OMS_DEMO_DATA: opts.demoData ? 'true' : 'false',
