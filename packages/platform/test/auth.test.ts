@@ -185,3 +185,17 @@ test('a key set with a private key in it, or of another kind, is refused at star
   assert.throws(() => new TokenVerifier({ publicKeys: '{"keys":[]}', issuer: 'oms', audience: 'oms-api' }), /at least one key/);
   assert.throws(() => new TokenVerifier({ publicKeys: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0', kid: 'x' }] }), issuer: 'oms', audience: 'oms-api' }), /Ed25519/);
 });
+
+test('a verified token is remembered only until it expires, and a tampered copy is never taken for it', async () => {
+  let clock = Date.now();
+  const v = new TokenVerifier({ publicKeys: keys.publicKeys, issuer: 'oms', audience: 'oms-api', now: () => clock });
+  const sub = randomUUID();
+  const shortLived = await token({ sub, exp: Math.floor(clock / 1000) + 60 });
+  assert.equal((await v.verify(shortLived)).id, sub);
+  assert.equal((await v.verify(shortLived)).id, sub, 'again, from the cache');
+  const [h, p, sig] = shortLived.split('.');
+  const flipped = `${h}.${p}.${sig!.slice(0, -2)}${sig!.endsWith('AA') ? 'BA' : 'AA'}`;
+  await assert.rejects(v.verify(flipped), (e: unknown) => (e as { code?: string }).code === 'UNAUTHENTICATED');
+  clock += 61_000;
+  await assert.rejects(v.verify(shortLived), (e: unknown) => (e as { code?: string }).code === 'UNAUTHENTICATED', 'expired, although it was verified before');
+});

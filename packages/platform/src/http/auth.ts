@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Roles, type Role } from '@oms/contracts';
 import { AppError } from '../errors.ts';
@@ -40,6 +41,8 @@ export interface TokenVerifierOptions {
   publicKeys: string;
   issuer: string;
   audience: string;
+  /** The clock (ms); tests move it instead of waiting. */
+  now?: () => number;
 }
 
 function parseJwks(text: string): JSONWebKeySet {
@@ -60,11 +63,22 @@ function parseJwks(text: string): JSONWebKeySet {
   return parsed as JSONWebKeySet;
 }
 
-/** Verifies access tokens locally with the configured public keys: no call to the user service. */
+/**
+ * Verifies access tokens locally with the configured public keys: no call to the user service.
+ *
+ * A token whose signature and claims were verified is remembered, by its exact text, until it
+ * expires: the next request with the same token checks only the expiry. Measured in the benchmark:
+ * jose verifies an EdDSA signature through WebCrypto (~160 µs, on libuv's thread pool), and the
+ * hop to the pool and back put ~2 ms on the p50 of every order's acknowledgement at 80 orders/s;
+ * a hit costs a map lookup. Safe because a token's text cannot change and this process's keys
+ * cannot either (a key set changes with a restart, which empties the cache).
+ */
 export class TokenVerifier {
   readonly #keys: ReturnType<typeof createLocalJWKSet>;
   readonly #issuer: string;
   readonly #audience: string;
+  readonly #now: () => number;
+  readonly #verified = new LRUCache<string, { principal: Principal; expiresAtMs: number }>({ max: 20_000 });
   readonly jwks: JSONWebKeySet;
 
   constructor(opts: TokenVerifierOptions) {
@@ -72,10 +86,22 @@ export class TokenVerifier {
     this.#keys = createLocalJWKSet(this.jwks);
     this.#issuer = opts.issuer;
     this.#audience = opts.audience;
+    this.#now = opts.now ?? Date.now;
   }
 
   /** The principal of a valid token; throws UNAUTHENTICATED for anything else (expired, tampered, another algorithm, issuer or audience, an unknown kid). */
   async verify(token: string): Promise<Principal> {
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.expiresAtMs > this.#now()) return known.principal;
+      this.#verified.delete(token);
+    }
+    const { principal, expiresAtMs } = await this.#verifyFully(token);
+    this.#verified.set(token, { principal, expiresAtMs });
+    return principal;
+  }
+
+  async #verifyFully(token: string): Promise<{ principal: Principal; expiresAtMs: number }> {
     try {
       const { payload } = await jwtVerify(token, this.#keys, {
         algorithms: ['EdDSA'],
@@ -83,10 +109,11 @@ export class TokenVerifier {
         audience: this.#audience,
         requiredClaims: ['sub', 'exp', 'iat'],
         typ: 'at+jwt',
+        currentDate: new Date(this.#now()),
       });
       const role = payload.role as Role;
       if (typeof payload.sub !== 'string' || !Roles.includes(role)) throw new Error('the token has no valid sub or role');
-      return { id: payload.sub, role };
+      return { principal: { id: payload.sub, role }, expiresAtMs: payload.exp! * 1000 };
     } catch (error) {
       throw new AppError('UNAUTHENTICATED', `the access token is not valid: ${(error as Error).message}`);
     }
