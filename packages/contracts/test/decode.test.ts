@@ -27,6 +27,9 @@ const unreadable: [string, string | Buffer, RegExp][] = [
   ['an envelope without a message id', JSON.stringify(envelope({ messageId: undefined })), /envelope invalid/],
   ['an unknown type', JSON.stringify(envelope({ type: 'user.explode' })), /unknown message type user.explode/],
   ['an unknown version', JSON.stringify(envelope({ version: 9 })), /version 9/],
+  ['bytes that are not UTF-8', Buffer.concat([Buffer.from('{"messageId":"'), Buffer.from([0xff, 0xfe, 0xc3]), Buffer.from('"}')]), /not valid UTF-8/],
+  ['a NUL character in a payload text', JSON.stringify(envelope({ payload: { userId: 'u\u0000-1' } })), /\/payload\/userId contains a NUL character/],
+  ['a raw NUL byte in the bytes', Buffer.from(JSON.stringify(envelope()).replace('u-1', 'u\u0000-1')), /NUL|not JSON/],
   ['a payload that does not match its schema', JSON.stringify(envelope({ type: 'inventory.reserve-stock', payload: { items: [] } })), /payload of inventory.reserve-stock invalid/],
 ];
 for (const [name, raw, reason] of unreadable) {
@@ -34,3 +37,10 @@ for (const [name, raw, reason] of unreadable) {
     assert.throws(() => decodeMessage(raw), (e: unknown) => e instanceof UnreadableMessageError && reason.test(e.message));
   });
 }
+
+test('ids in another letter case decode to the same canonical (lower-case) ids', () => {
+  const upper = decodeMessage(JSON.stringify(envelope({ messageId: '5B0C2A52-4F4E-4D7E-9A57-3F0E1C9D2B11', orderId: '0F8FAD5B-D9CB-469F-A165-70867728950E' })));
+  const lower = decodeMessage(JSON.stringify(envelope()));
+  assert.equal(upper.messageId, lower.messageId);
+  assert.equal(upper.orderId, lower.orderId);
+});

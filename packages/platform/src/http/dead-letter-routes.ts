@@ -15,6 +15,9 @@ const DeadLetterDto = Type.Object({
   messageId: Type.Union([Type.String(), Type.Null()]),
   type: Type.Union([Type.String(), Type.Null()]),
   value: Type.String(),
+  /** `base64` when the bytes received are not UTF-8 text (or hold NUL characters). */
+  valueEncoding: Type.Union([Type.Literal('utf8'), Type.Literal('base64')]),
+  valueIsNull: Type.Boolean(),
   reason: Type.String(),
   failed: Type.Boolean(),
   status: Type.Union([Type.Literal('PARKED'), Type.Literal('REPLAYED'), Type.Literal('DISCARDED')]),

@@ -5,7 +5,7 @@ import { decodeMessage, dlqTopic, UnreadableMessageError, type MessageDefinition
 import { isTransient } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { backoffMs, type RetryPolicy } from '../retry.ts';
-import { parkBehind, parkFailed, type ApplyInTransaction, type ParkedRecord } from './dead-letters.ts';
+import { parkBehind, parkFailed, storableText, type ApplyInTransaction, type ParkedRecord } from './dead-letters.ts';
 import { claimMessages } from './inbox.ts';
 import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
 
@@ -13,7 +13,12 @@ import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type Outgoi
 const transientRetry: RetryPolicy = { initialIntervalMs: 100, backoffCoefficient: 2, maxIntervalMs: 5_000, maxAttempts: Infinity };
 
 export type DecodedMessage = ReturnType<typeof decodeMessage>;
-type KafkaMessage = Message<string, string, string, string>;
+// Keys and values stay bytes: a record is decoded (strictly) by decodeMessage, and parked exactly
+// as received when it cannot be.
+type KafkaMessage = Message<Buffer | null, Buffer | null, string, string>;
+const bytes = (data?: Buffer) => data ?? null;
+const rawDeserializers = { ...stringDeserializers, key: bytes, value: bytes };
+const rawSerializers = { ...stringSerializers, key: (data?: Buffer | null) => data ?? undefined, value: (data?: Buffer | null) => data ?? undefined };
 
 export interface HandlerContext<DB> {
   /** The transaction that also records the inbox entry and the outbox rows. */
@@ -115,7 +120,7 @@ function parkedRecord(m: KafkaMessage, decoded?: DecodedMessage): ParkedRecord {
     partition: m.partition,
     offset: m.offset,
     key: m.key ?? null,
-    value: m.value ?? '',
+    value: m.value ?? null,
     ...(decoded ? { orderId: decoded.orderId, messageId: decoded.messageId, type: decoded.type } : {}),
   };
 }
@@ -132,7 +137,8 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   const maxAttempts = opts.maxAttempts ?? 3;
   const commitIntervalMs = opts.commitIntervalMs ?? 100;
   const groupId = withPrefix(topicPrefix, opts.groupId);
-  const dlqProducer = new Producer({ clientId: `${groupId}-dlq-${process.pid}`, bootstrapBrokers: opts.brokers, serializers: stringSerializers, idempotent: true, acks: -1 });
+  const dlqProducer = new Producer({ clientId: `${groupId}-dlq-${process.pid}`, bootstrapBrokers: opts.brokers, serializers: rawSerializers, idempotent: true, acks: -1, retries: 3 });
+  const dlqCopies = new Set<Promise<void>>();
   const queue: KafkaMessage[] = [];
   let running = true;
   let wake: (() => void) | undefined;
@@ -142,13 +148,13 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   // The Kafka client gives up on a request after a few retries (say the broker is restarting) and
   // ends its stream with an error. Then the consumer and its stream are made anew, with backoff,
   // from the committed offsets: what was queued but not applied is dropped and fetched again.
-  type Connection = { consumer: Consumer<string, string, string, string>; stream: Awaited<ReturnType<Consumer<string, string, string, string>['consume']>> };
+  type Connection = { consumer: Consumer<Buffer | null, Buffer | null, string, string>; stream: Awaited<ReturnType<Consumer<Buffer | null, Buffer | null, string, string>['consume']>> };
   async function connect(): Promise<Connection> {
     const consumer = new Consumer({
       groupId,
       clientId: `${groupId}-${process.pid}`,
       bootstrapBrokers: opts.brokers,
-      deserializers: stringDeserializers,
+      deserializers: rawDeserializers,
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 15_000,
@@ -210,20 +216,31 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
 
   /**
    * Parks a message that cannot be applied (in the service's dead_letters table, for the admin
-   * API) and copies it to `<topic>.dlq` with the reason, for tools that watch topics.
+   * API, bytes as received) and copies it to `<topic>.dlq` with the reason, for tools that watch
+   * topics. Parking is retried while the database is away; it cannot fail on the record's content
+   * (see insertRow). The copy is a courtesy: it runs beside consumption, and a copy that fails (no
+   * such topic, a broker refusing the record) is logged, never waited for.
    */
   async function deadLetter(m: KafkaMessage, reason: string, decoded?: DecodedMessage): Promise<void> {
     logger.warn({ topic: m.topic, partition: m.partition, offset: String(m.offset), orderId: decoded?.orderId, reason }, 'message dead-lettered');
-    await retryTransient(() => parkFailed(opts.db, parkedRecord(m, decoded), reason));
-    await retryTransient(() =>
-      dlqProducer.send({
+    try {
+      await retryTransientOnly(() => parkFailed(opts.db, parkedRecord(m, decoded), reason));
+    } catch (error) {
+      if (!running) throw error;
+      // Not the database being away: something about this row. Park what surely fits (the bytes,
+      // no envelope fields) rather than stop the partition.
+      logger.error({ err: error, topic: m.topic, offset: String(m.offset) }, 'parking a dead letter failed; parking its bytes alone');
+      await retryTransientOnly(() => parkFailed(opts.db, parkedRecord(m), `${reason} (envelope fields dropped: ${(error as Error).message})`));
+    }
+    const copy = dlqProducer
+      .send({
         messages: [
           {
             topic: dlqTopic(m.topic),
-            key: m.key ?? undefined,
-            value: m.value ?? '',
+            key: m.key,
+            value: m.value,
             headers: {
-              'x-dlq-reason': reason.slice(0, 1_000),
+              'x-dlq-reason': storableText(reason, 1_000),
               'x-original-topic': m.topic,
               'x-original-partition': String(m.partition),
               'x-original-offset': String(m.offset),
@@ -231,8 +248,13 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
             },
           },
         ],
-      }),
-    );
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => logger.warn({ err: error, topic: dlqTopic(m.topic), offset: String(m.offset) }, 'copy to the dead-letter topic failed (the message is parked in the database)'),
+      )
+      .finally(() => dlqCopies.delete(copy));
+    dlqCopies.add(copy);
   }
 
   /** Retries `fn` while it fails transiently (or, with `always`, whatever the failure) and the consumer runs. */
@@ -381,6 +403,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       await flushOffsets();
       await connection.stream.close().catch(() => undefined);
       await connection.consumer.close(true).catch(() => undefined);
+      await Promise.allSettled([...dlqCopies]);
       await dlqProducer.close().catch(() => undefined);
     },
   };

@@ -18,7 +18,11 @@ export interface DeadLetter {
   orderId: string | null;
   messageId: string | null;
   type: string | null;
+  /** The value as received: its text, or (valueEncoding `base64`) its bytes when they are not UTF-8 text. */
   value: string;
+  valueEncoding: 'utf8' | 'base64';
+  /** The record had no value at all (a null value, not an empty one). */
+  valueIsNull: boolean;
   reason: string;
   /** false: parked only because an earlier message for the same order is parked. */
   failed: boolean;
@@ -38,6 +42,9 @@ interface Row {
   message_id: string | null;
   type: string | null;
   value: string;
+  value_encoding: 'utf8' | 'base64';
+  raw_value: Buffer | null;
+  raw_key: Buffer | null;
   reason: string;
   failed: boolean;
   status: DeadLetter['status'];
@@ -56,6 +63,9 @@ const toDeadLetter = (r: Row): DeadLetter => ({
   messageId: r.message_id,
   type: r.type,
   value: r.value,
+  valueEncoding: r.value_encoding,
+  // (Rows parked before raw bytes were kept have no raw_value but a value.)
+  valueIsNull: r.raw_value === null && r.value === '',
   reason: r.reason,
   failed: r.failed,
   status: r.status,
@@ -64,17 +74,37 @@ const toDeadLetter = (r: Row): DeadLetter => ({
   resolvedAt: r.resolved_at?.toISOString() ?? null,
 });
 
-/** A Kafka record as far as parking needs it. */
+/** A Kafka record as far as parking needs it: its bytes exactly as received. */
 export interface ParkedRecord {
   topic: string;
   partition: number;
   offset: bigint;
-  key: string | null;
-  value: string;
+  key: Buffer | null;
+  value: Buffer | null;
   /** From the envelope, when it could be read. */
   orderId?: string;
   messageId?: string;
   type?: string;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Text a database column can hold: NUL characters (which PostgreSQL text cannot store) become U+FFFD. */
+export function storableText(text: string, max = Infinity): string {
+  const clean = text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  return clean.length > max ? clean.slice(0, max) : clean;
+}
+
+/** For people: the bytes as text when they are UTF-8 without NUL characters, else as base64. */
+function readable(bytes: Buffer | null): { text: string; encoding: 'utf8' | 'base64' } {
+  if (!bytes) return { text: '', encoding: 'utf8' };
+  try {
+    const text = strictUtf8.decode(bytes);
+    if (!text.includes('\u0000')) return { text, encoding: 'utf8' };
+  } catch {
+    // not UTF-8: base64 below
+  }
+  return { text: bytes.toString('base64'), encoding: 'base64' };
 }
 
 /** Serialises parking behind, and replaying, one order's dead letters (across instances too). */
@@ -95,10 +125,18 @@ async function rowById(db: AnyDb, id: number): Promise<Row> {
   return rows[0];
 }
 
+/**
+ * Every text column gets storable text (whatever bytes arrived, the row can be written: a message
+ * that cannot even be parked would stop its consumer); the bytes themselves go to bytea columns.
+ */
 function insertRow(db: AnyDb, m: ParkedRecord, reason: string, failed: boolean) {
+  const value = readable(m.value);
+  const key = m.key ? storableText(m.key.toString('utf8'), 1_000) : null;
   return sql<{ id: string }>`
-    insert into dead_letters (topic, partition, "offset", message_key, order_id, message_id, type, value, reason, failed)
-    values (${m.topic}, ${m.partition}, ${m.offset.toString()}, ${m.key}, ${m.orderId ?? null}, ${m.messageId ?? null}, ${m.type ?? null}, ${m.value}, ${reason.slice(0, 2_000)}, ${failed})
+    insert into dead_letters (topic, partition, "offset", message_key, order_id, message_id, type, value, value_encoding, raw_key, raw_value, reason, failed)
+    values (${storableText(m.topic)}, ${m.partition}, ${m.offset.toString()}, ${key}, ${m.orderId ?? null}, ${m.messageId ?? null},
+            ${m.type === undefined ? null : storableText(m.type, 200)}, ${value.text}, ${value.encoding}, ${m.key}, ${m.value},
+            ${storableText(reason, 2_000)}, ${failed})
     on conflict (topic, partition, "offset") do nothing
     returning id`.execute(db);
 }
@@ -178,8 +216,9 @@ export async function replayDeadLetter(db: AnyDb, id: number, apply: ApplyInTran
     try {
       const after = await db.transaction().execute(async (trx) => {
         if (first.orderId) await lockOrder(trx, first.orderId);
-        const letter = await assertReplayable(trx, current);
-        const message = decodeMessage(letter.value);
+        await assertReplayable(trx, current);
+        const row = await rowById(trx, current);
+        const message = decodeMessage(row.raw_value ?? row.value);
         const done = await apply(trx, message);
         await sql`update dead_letters set status = 'REPLAYED', resolved_at = now(), attempts = attempts + 1 where id = ${current}`.execute(trx);
         return done;
@@ -189,8 +228,8 @@ export async function replayDeadLetter(db: AnyDb, id: number, apply: ApplyInTran
     } catch (error) {
       if (error instanceof AppError && current !== first.id) break; // replayed or discarded meanwhile
       if (error instanceof AppError) throw error;
-      const reason = `replay failed: ${(error as Error).message}`;
-      await sql`update dead_letters set attempts = attempts + 1, reason = ${reason.slice(0, 2_000)}, failed = true where id = ${current}`.execute(db);
+      const reason = storableText(`replay failed: ${(error as Error).message}`, 2_000);
+      await sql`update dead_letters set attempts = attempts + 1, reason = ${reason}, failed = true where id = ${current}`.execute(db);
       if (current === first.id) throw new AppError('DEAD_LETTER_REPLAY_FAILED', `dead letter ${current} failed again: ${(error as Error).message}`);
       break;
     }
