@@ -114,7 +114,10 @@ function stepResult(def: SagaDefinition, message: DecodedMessage): { stepId: str
 /**
  * Loads the saga (cache first), asks the engine, and saves the new state optimistically on its
  * version; a stale cached copy is detected by the version check, reloaded (locked) and decided
- * again. Returns nothing when the saga is unknown or the decision changes nothing.
+ * again. "Nothing changes" is only believed of the row itself: a cached copy another instance has
+ * moved on (say it cancelled the order) would take a compensation's reply for one it never asked
+ * for and drop it, so such a decision is taken again on the locked row. Returns nothing when the
+ * saga is unknown or the decision on the row changes nothing.
  */
 async function decideAndSave(
   trx: Kysely<OrderDb>,
@@ -124,15 +127,20 @@ async function decideAndSave(
   bypassCache = false,
 ): Promise<{ def: SagaDefinition; decision: Decision } | undefined> {
   let instance = await store.load(trx, orderId, bypassCache);
-  for (let attempt = 0; instance && attempt < 2; attempt++) {
+  let fromRow = bypassCache;
+  for (let attempt = 0; instance && attempt < 3; attempt++) {
     // Each instance finishes on the definition version it started with.
     const def = findDefinition(instance.definition, instance.definitionVersion);
     if (!def) throw new Error(`saga definition ${instance.definition} v${instance.definitionVersion} is not deployed`);
     const decision = decide(def, instance);
-    if (decision.instance === instance) return undefined; // nothing to record
-    const next = { ...decision.instance, version: instance.version + 1 };
-    if (await store.save(trx, next, instance.version)) return { def, decision: { ...decision, instance: next } };
+    if (decision.instance === instance) {
+      if (fromRow) return undefined; // nothing to record
+    } else {
+      const next = { ...decision.instance, version: instance.version + 1 };
+      if (await store.save(trx, next, instance.version)) return { def, decision: { ...decision, instance: next } };
+    }
     instance = await store.load(trx, orderId, true);
+    fromRow = true;
   }
   if (instance) throw new Error(`saga ${orderId} changed concurrently twice; retrying`);
   return undefined;

@@ -1,0 +1,74 @@
+// Two order-service instances over one database (two saga caches, one saga table, real
+// PostgreSQL): an instance whose cached copy of a saga is stale must never drop or misapply a
+// reply. Here instance B runs the saga to the end and cancels it; the compensations' replies then
+// reach instance A, whose cache still holds the saga as it was when A placed the order.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Static, TSchema } from 'typebox';
+import { decodeMessage, PaymentAuthorised, PaymentVoided, StockReleased, StockReservationResult, UserValidated, type MessageDefinition } from '@oms/contracts';
+import { applyInTransaction, buildMessage, ensureDatabase, migrate, openDatabase, outboxInsert, withDatabaseName, type Database, type OutgoingMessage } from '@oms/platform';
+import { newOrderRow, placeOrder } from '../src/db/orders.ts';
+import { SagaStore } from '../src/db/sagas.ts';
+import type { OrderDb } from '../src/db/schema.ts';
+import { orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
+import { cancelOrder, sagaReplyHandler, startOrderSaga, type Clock } from '../src/kafka/orchestrator.ts';
+
+let database: Database<OrderDb>;
+const clock: Clock = () => ({
+  now: Date.now(),
+  defaultDeadlineMs: 30_000,
+  invokeRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 3 },
+  compensationRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 8 },
+});
+
+before(async () => {
+  const server = process.env.OMS_TEST_DATABASE_URL;
+  if (!server) throw new Error('OMS_TEST_DATABASE_URL is not set: run the tests with `npm test`, which starts PostgreSQL.');
+  const url = withDatabaseName(server, `stale_cache_${randomBytes(4).toString('hex')}`);
+  await ensureDatabase(url);
+  database = openDatabase<OrderDb>(url, { max: 4 });
+  await migrate(database.pool, new URL('../migrations/', import.meta.url).pathname);
+});
+after(async () => database?.close());
+
+/** Delivers a reply to one instance's reply handler, as its consumer would (inbox, handler, outbox, one transaction). */
+async function deliver<D extends MessageDefinition>(store: SagaStore, orderId: string, def: D, payload: Static<D['payload'] & TSchema>): Promise<void> {
+  const message = decodeMessage(buildMessage('', def, payload, { orderId }).value);
+  const { after: afterCommit } = await database.db.transaction().execute((trx) => applyInTransaction(trx, sagaReplyHandler(store, clock), '', [message]));
+  afterCommit();
+}
+
+const sagaState = async (orderId: string) => (await database.db.selectFrom('saga_instances').select(['state', 'steps']).where('order_id', '=', orderId).executeTakeFirstOrThrow()).state;
+
+test("a compensation's reply reaching an instance whose cached saga is stale is recorded, not dropped", async () => {
+  const a = new SagaStore();
+  const b = new SagaStore();
+  const userId = randomUUID();
+
+  // Instance A places the order: its cache holds the saga as placed (running, stage 0).
+  const draft = newOrderRow({ id: randomUUID(), userId, placedBy: userId, items: [{ sku: 'SKU-1', quantity: 1 }], idempotencyKey: null, requestHash: null }, new Date());
+  const outgoing: OutgoingMessage[] = [];
+  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => outgoing.push(buildMessage('', def, payload, { orderId: draft.id })));
+  assert.ok(await placeOrder(database.db, draft, [a.insertFrom('placed', instance), outboxInsert(outgoing, 'placed')]));
+  a.remember(instance);
+
+  // Instance B (which owns the partition now, say after a rebalance) runs the saga to the end…
+  await deliver(b, draft.id, UserValidated, { ok: true, reasons: [] });
+  await deliver(b, draft.id, StockReservationResult, { ok: true, reasons: [], lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 500, currency: 'EUR' } }], total: { amount: 500, currency: 'EUR' } });
+  await deliver(b, draft.id, PaymentAuthorised, { ok: true, reasons: [] });
+  assert.equal(await sagaState(draft.id), 'SUCCEEDED');
+  // …and a customer's cancel reaches B too: the void and the release are sent.
+  assert.equal(await cancelOrder(database.db, b, '', draft.id, clock), 'cancelled');
+  assert.equal(await sagaState(draft.id), 'CANCELLING');
+
+  // The compensations' answers reach A (the partition moved back), whose copy is still "running".
+  await deliver(a, draft.id, PaymentVoided, { voided: true });
+  await deliver(a, draft.id, StockReleased, { released: true });
+  assert.equal(await sagaState(draft.id), 'CANCELLED', 'both compensations were recorded by the instance with the stale copy');
+
+  // A duplicate of an answer changes nothing, on either instance.
+  await deliver(a, draft.id, StockReleased, { released: true });
+  await deliver(b, draft.id, PaymentVoided, { voided: true });
+  assert.equal(await sagaState(draft.id), 'CANCELLED');
+});
