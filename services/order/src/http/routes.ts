@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { MAX_ORDER_UNITS } from '@oms/contracts';
+import { FinalStatuses, MAX_ORDER_UNITS } from '@oms/contracts';
 import {
   actor,
   AppError,
@@ -20,7 +20,8 @@ import { findByIdempotencyKey, findOrder, historiesOf, historyOf, listOrders, ne
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
-import { cancelOrder, startOrderSaga, type Clock } from '../kafka/orchestrator.ts';
+import { cancelOrder, orderWatch, startOrderSaga, type Clock } from '../kafka/orchestrator.ts';
+import { preferredWaitMs } from '../app/order-watch.ts';
 import type { OrderConfig } from '../config.ts';
 import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
 
@@ -45,6 +46,18 @@ function orderingFor(request: FastifyRequest<{ Body: PlaceOrderBody }>): string 
   return principal.id;
 }
 
+const isFinal = (order: OrderRow | undefined) => order !== undefined && FinalStatuses.includes(order.status);
+
+/**
+ * `Prefer: wait=<seconds>` (RFC 7240, at most 30): the order once it is final, or as it is when
+ * the wait is over. Undefined when the request did not ask to wait.
+ */
+async function waitedFor(request: FastifyRequest, db: ServiceContext<OrderDb, typeof OrderConfig>['db'], order: OrderRow): Promise<OrderRow | undefined> {
+  const waitMs = preferredWaitMs(request.headers.prefer);
+  if (waitMs === undefined) return undefined;
+  return (await orderWatch.until(order.id, () => findOrder(db, order.id), isFinal, waitMs)) ?? order;
+}
+
 /** A customer's view of another's order is the same as of an order that does not exist. */
 async function visibleOrder(request: FastifyRequest, db: ServiceContext<OrderDb, typeof OrderConfig>['db'], id: string): Promise<OrderRow> {
   const order = await findOrder(db, id);
@@ -60,7 +73,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
 
   app.post(
     '/api/orders',
-    { config: { auth: 'authenticated' }, preHandler: placementLimit, schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders, response: { 202: OrderDto } } },
+    { config: { auth: 'authenticated' }, preHandler: placementLimit, schema: { body: PlaceOrderBody, headers: PlaceOrderHeaders, response: { 201: OrderDto, 202: OrderDto } } },
     async (request, reply) => {
       const userId = orderingFor(request);
       const placedBy = principalOf(request).id;
@@ -90,9 +103,16 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
         if (order.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for a different order`);
         reply.header('idempotent-replayed', 'true');
       }
+      reply.header('location', `/api/orders/${order!.id}`);
+      const waited = await waitedFor(request, db, order!);
+      if (waited) {
+        reply.header('preference-applied', 'wait');
+        if (isFinal(waited)) return reply.status(201).send(toOrderDto(waited, await historyOf(db, waited.id)));
+        order = waited;
+      }
       // A fresh order's history is its CREATED entry: no need to read it back.
-      const history = inserted ? [{ status: 'CREATED' as const, reason: null, at: inserted.created_at }] : await historyOf(db, order!.id);
-      return reply.status(202).header('location', `/api/orders/${order!.id}`).send(toOrderDto(order!, history));
+      const history = inserted && !waited ? [{ status: 'CREATED' as const, reason: null, at: inserted.created_at }] : await historyOf(db, order!.id);
+      return reply.status(202).send(toOrderDto(order!, history));
     },
   );
 
@@ -108,9 +128,20 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
     return reply.status(202).send(toOrderDto(order, await historyOf(db, order.id)));
   });
 
-  app.get('/api/orders/:id', { config: { auth: 'authenticated' }, schema: { params: OrderParams, response: { 200: OrderDto } } }, async (request) => {
-    const order = await visibleOrder(request, db, request.params.id);
+  app.get('/api/orders/:id', { config: { auth: 'authenticated' }, schema: { params: OrderParams, response: { 200: OrderDto } } }, async (request, reply) => {
+    let order = await visibleOrder(request, db, request.params.id);
+    const waited = await waitedFor(request, db, order);
+    if (waited) {
+      reply.header('preference-applied', 'wait');
+      order = waited;
+    }
     return toOrderDto(order, await historyOf(db, order.id));
+  });
+
+  // Waiting requests answer at once when the service stops, rather than hold its shutdown.
+  app.addHook('preClose', (done) => {
+    orderWatch.close();
+    done();
   });
 
   app.get('/api/orders', { config: { auth: 'authenticated' }, schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } }, async (request) => {

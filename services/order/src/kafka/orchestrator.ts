@@ -10,6 +10,10 @@ import { onCancel, onCompensated, onRetry, onStepResult, onTimer, startSaga } fr
 import { findDefinition } from '../domain/saga/order-saga.ts';
 import type { Decision, SagaDefinition, SagaInstance, SagaOrder, Timing } from '../domain/saga/types.ts';
 import type { OrderConfigValues } from '../config.ts';
+import { OrderWatch } from '../app/order-watch.ts';
+
+/** The process's watch on order changes, for requests that wait (`Prefer: wait`). */
+export const orderWatch = new OrderWatch();
 
 /** The engine's clock and retry defaults, read fresh for each decision. */
 export type Clock = () => Timing;
@@ -164,7 +168,10 @@ export function sagaReplyHandler(store: SagaStore, clock: Clock): MessageHandler
     });
     if (!outcome) return; // unknown saga, or a reply it no longer waits for
     const { def, decision } = outcome;
-    ctx.afterCommit(() => store.remember(decision.instance));
+    ctx.afterCommit(() => {
+      store.remember(decision.instance);
+      orderWatch.changed(message.orderId);
+    });
 
     if (message.definition === StockReservationResult && payload.ok) {
       const reservation = message.payload as Static<typeof StockReservationResult.payload>;
@@ -216,6 +223,7 @@ async function decideNow(
   if (result.instance) {
     store.remember(result.instance);
     outboxCommitted();
+    orderWatch.changed(orderId);
   }
   return result;
 }

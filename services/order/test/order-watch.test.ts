@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { OrderWatch, preferredWaitMs } from '../src/app/order-watch.ts';
+
+test('the wait preference is read from Prefer (RFC 7240), capped at 30 s, and ignored when it is not a number', () => {
+  assert.equal(preferredWaitMs('wait=5'), 5_000);
+  assert.equal(preferredWaitMs('respond-async, wait=10'), 10_000);
+  assert.equal(preferredWaitMs('WAIT = 3'), 3_000);
+  assert.equal(preferredWaitMs('wait="2"'), 2_000);
+  assert.equal(preferredWaitMs('wait=600'), 30_000);
+  assert.equal(preferredWaitMs(['return=minimal', 'wait=1']), 1_000);
+  assert.equal(preferredWaitMs('wait=soon'), undefined);
+  assert.equal(preferredWaitMs('return=minimal'), undefined);
+  assert.equal(preferredWaitMs(undefined), undefined);
+});
+
+test('a waiter reads again when the order changes, and answers with what it read when the wait is over', async () => {
+  const watch = new OrderWatch(60_000); // no periodic re-read: only the signal can wake it
+  let status = 'CREATED';
+  let reads = 0;
+  const read = () => {
+    reads++;
+    return Promise.resolve(status);
+  };
+  const waiting = watch.until('o1', read, (s) => s !== 'CREATED', 10_000);
+  await new Promise((r) => setImmediate(r));
+  watch.changed('o2'); // another order: no re-read
+  status = 'READY_FOR_DELIVERY';
+  watch.changed('o1');
+  assert.equal(await waiting, 'READY_FOR_DELIVERY');
+  assert.equal(reads, 2);
+
+  const started = Date.now();
+  assert.equal(await new OrderWatch(20).until('o3', () => Promise.resolve('CREATED'), (s) => s !== 'CREATED', 100), 'CREATED');
+  assert.ok(Date.now() - started >= 90, 'it waited for the whole wait');
+});
+
+test('closing the watch ends every wait at once', async () => {
+  const watch = new OrderWatch(60_000);
+  const waiting = watch.until('o1', () => Promise.resolve('CREATED'), () => false, 60_000);
+  await new Promise((r) => setImmediate(r));
+  watch.close();
+  assert.equal(await waiting, 'CREATED');
+});
