@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { repoRoot } from '@oms/platform/system';
-import { apiClient, seenBodies, useTestSystem } from '@oms/platform/testing';
+import { apiClient, seenBodies, useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, finalOrder, loggedIn, product, TEST_PASSWORD } from './fixtures.ts';
 
 const email = () => `flow-${randomBytes(5).toString('hex')}@example.com`;
@@ -106,7 +106,8 @@ describe('auth flow', () => {
     const final = await finalOrder(user.api, placed.body.id);
     assert.equal(final.status, 'FAILED');
     assert.equal(final.failureReasons[0].code, 'USER_INACTIVE');
-    assert.equal((await product(api, sku)).available, 10, 'nothing stays reserved');
+    // The reservation (made in parallel with the user check) is released by the compensation.
+    await waitFor(() => product(api, sku), (p) => p.available === 10 && p.reserved === 0, 'nothing to stay reserved');
   });
 
   test('npm run create-operator makes an operator account that can log in; a second one with that e-mail is refused', async () => {

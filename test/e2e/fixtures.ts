@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { waitFor, type ApiClient } from '@oms/platform/testing';
+import { TEST_PASSWORD, waitFor, type ApiClient } from '@oms/platform/testing';
 
-/** The password of every account the fixtures make. */
-export const TEST_PASSWORD = 'correct horse battery staple';
+export { TEST_PASSWORD };
 
 export const FINAL = new Set(['READY_FOR_DELIVERY', 'FAILED']);
 

@@ -52,6 +52,14 @@ export interface ApiResponse<T = unknown> {
 /** Every response body a test client saw (the password-leak scan reads them). */
 export const seenBodies: string[] = [];
 
+/** The password of every account the tests make (besides each system's operator's own). */
+export const TEST_PASSWORD = 'correct horse battery staple';
+
+/** Bodies that carry a password or a password hash: must be none, in every test run. */
+export function leakedSecrets(passwords: readonly string[]): string[] {
+  return seenBodies.filter((body) => /scrypt\$\d/.test(body) || /password_?hash/i.test(body) || passwords.some((p) => body.includes(p)));
+}
+
 /** A tiny JSON client for the public API; with a token, every request carries `Authorization: Bearer`. */
 export function apiClient(baseUrl: string, token?: string) {
   async function call<T>(method: string, path: string, body?: unknown, extra: Record<string, string> = {}): Promise<ApiResponse<T>> {
@@ -99,7 +107,14 @@ export function useTestSystem(opts: { env?: Record<string, string> } = {}) {
     const { accessToken } = await login(running.baseUrl, running.operator.email, running.operator.password);
     client = apiClient(running.baseUrl, accessToken);
   });
-  after(async () => running?.stop());
+  after(async () => {
+    await running?.stop();
+    // Every suite with a system checks what it was answered: no password, no hash, ever.
+    if (running) {
+      const leaks = leakedSecrets([TEST_PASSWORD, running.operator.password]);
+      if (leaks.length > 0) throw new Error(`${leaks.length} response bodies carried a password or a password hash, e.g. ${leaks[0]!.slice(0, 300)}`);
+    }
+  });
   const api: ApiClient = {
     get: (path) => live().get(path),
     post: (path, body, headers) => live().post(path, body, headers),
