@@ -92,6 +92,21 @@ export interface OutboxRelay {
 
 const RELAY_LOCK = 7421002;
 
+/** Broker answers that no retry can change: the record itself is refused. */
+const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION', 'TOPIC_AUTHORIZATION_FAILED', 'POLICY_VIOLATION']);
+
+/** The broker's refusal of a record somewhere in a (nested) send error, or undefined when the error is about reaching the broker. */
+export function recordRefusal(error: unknown, depth = 0): string | undefined {
+  if (!error || typeof error !== 'object' || depth > 8) return undefined;
+  const e = error as { apiId?: string; canRetry?: boolean; errors?: unknown[]; cause?: unknown; message?: string };
+  if (e.apiId && REFUSALS.has(e.apiId) && e.canRetry !== true) return `${e.apiId}: ${e.message ?? ''}`.trim();
+  for (const inner of e.errors ?? []) {
+    const found = recordRefusal(inner, depth + 1);
+    if (found) return found;
+  }
+  return recordRefusal(e.cause, depth + 1);
+}
+
 /**
  * Publishes the outbox in id order, in batches, with an idempotent acks=all producer, then deletes
  * what was sent. A crash between send and delete re-sends those rows; consumers' inboxes drop the
@@ -191,9 +206,39 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     });
     published = [];
     if (rows.length === 0) return 0;
-    await producer.send({ messages: rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })) });
-    published = rows.map((r) => r.id);
+    try {
+      await producer.send({ messages: rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })) });
+      published = rows.map((r) => r.id);
+    } catch (error) {
+      if (!recordRefusal(error)) throw error; // the broker is away: retried with backoff
+      await publishOneByOne(rows);
+    }
     return rows.length;
+  }
+
+  /**
+   * A batch the broker refused a record of: each row alone, in order; a refused one moves to
+   * outbox_refused with the reason (and is logged), the others are sent. A row that fails for
+   * another reason stops here, as a whole batch would.
+   */
+  async function publishOneByOne(rows: readonly { id: number; topic: string; message_key: string; value: string }[]): Promise<void> {
+    for (const r of rows) {
+      try {
+        await producer.send({ messages: [{ topic: r.topic, key: r.message_key, value: r.value }] });
+        published.push(r.id);
+      } catch (error) {
+        const refusal = recordRefusal(error);
+        if (!refusal) throw error;
+        logger.error({ outboxId: r.id, topic: r.topic, key: r.message_key, bytes: Buffer.byteLength(r.value), reason: refusal }, 'the broker refused an outbox record; it is kept in outbox_refused');
+        await pool.query({
+          name: 'outbox-refuse',
+          text: `with moved as (delete from outbox where id = $1 returning *)
+                 insert into outbox_refused (id, topic, message_key, message_id, value, created_at, reason)
+                 select id, topic, message_key, message_id, value, created_at, $2 from moved`,
+          values: [r.id, refusal.slice(0, 2_000)],
+        });
+      }
+    }
   }
 
   const loop = (async () => {
