@@ -53,6 +53,22 @@ describe('auth flow', () => {
     assert.equal((await nobody().post('/api/auth/refresh', { refreshToken: 'rt_made-up' })).status, 401);
   });
 
+  test('a logout racing a refresh of the same token still ends the login: no token the refresh hands out works', async () => {
+    const user = await loggedIn(api);
+    for (let i = 0; i < 10; i++) {
+      const session = await nobody().post('/api/auth/login', { email: user.email, password: TEST_PASSWORD });
+      const [refreshed, loggedOut] = await Promise.all([
+        nobody().post('/api/auth/refresh', { refreshToken: session.body.refreshToken }),
+        nobody().post('/api/auth/logout', { refreshToken: session.body.refreshToken }),
+      ]);
+      assert.equal(loggedOut.status, 204);
+      if (refreshed.status === 200) {
+        const again = await nobody().post('/api/auth/refresh', { refreshToken: refreshed.body.refreshToken });
+        assert.equal(again.status, 401, `round ${i}: the token the racing refresh handed out was revoked by the logout`);
+      } else assert.equal(refreshed.status, 401);
+    }
+  });
+
   test('a wrong password and an unknown e-mail both answer 401 INVALID_CREDENTIALS, in about the same time', async () => {
     const user = await loggedIn(api);
     const time = async (body: object) => {
@@ -100,6 +116,10 @@ describe('auth flow', () => {
     const refresh = await nobody().post('/api/auth/refresh', { refreshToken: user.refreshToken });
     assert.equal(refresh.status, 403);
     assert.equal(refresh.body.code, 'ACCOUNT_INACTIVE');
+    // Refused, so not spent: once the account is active again, the same refresh token works.
+    assert.equal((await api.patch(`/api/users/${user.id}`, { active: true })).status, 200);
+    assert.equal((await nobody().post('/api/auth/refresh', { refreshToken: user.refreshToken })).status, 200);
+    assert.equal((await api.patch(`/api/users/${user.id}`, { active: false })).status, 200);
     // The access token is still within its 15 minutes; the saga's user check refuses the order.
     const placed = await user.api.post('/api/orders', { items: [{ sku, quantity: 1 }] });
     assert.equal(placed.status, 202);

@@ -1,6 +1,6 @@
--- Outbox rows the broker refused for good (too large, an invalid record, a topic it will not
--- take): moved here with the reason, so that one record never holds back the rows behind it.
--- Nothing is lost: an operator can read them here and send them again after a fix.
+-- Outbox rows the broker refused for good (too large, an invalid record): moved here with the
+-- reason, so that one record never holds back the rows behind it. Nothing is lost: after a fix
+-- (say a larger message.max.bytes) an operator moves a row back into outbox to send it.
 create table outbox_refused (
   id bigint primary key,
   topic text not null,

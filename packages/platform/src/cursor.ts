@@ -9,12 +9,13 @@ export function encodeCursor(values: readonly (string | number)[]): string {
 export type CursorPart = 'timestamp' | 'uuid' | 'integer' | 'text';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function fits(part: CursorPart, value: unknown): boolean {
   switch (part) {
     case 'timestamp':
-      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+      // Exactly what toISOString() writes, for a date that exists (not 2024-02-30, not year 0).
+      return typeof value === 'string' && ISO_TIMESTAMP.test(value) && !value.startsWith('0000') && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString() === value;
     case 'uuid':
       return typeof value === 'string' && UUID.test(value);
     case 'integer':

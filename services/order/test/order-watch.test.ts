@@ -15,7 +15,7 @@ test('the wait preference is read from Prefer (RFC 7240), capped at 30 s, and ig
 });
 
 test('a waiter reads again when the order changes, and answers with what it read when the wait is over', async () => {
-  const watch = new OrderWatch(60_000); // no periodic re-read: only the signal can wake it
+  const watch = new OrderWatch({ recheckMs: 60_000 }); // no periodic re-read: only the signal can wake it
   let status = 'CREATED';
   let reads = 0;
   const read = () => {
@@ -31,14 +31,37 @@ test('a waiter reads again when the order changes, and answers with what it read
   assert.equal(reads, 2);
 
   const started = Date.now();
-  assert.equal(await new OrderWatch(20).until('o3', () => Promise.resolve('CREATED'), (s) => s !== 'CREATED', 100), 'CREATED');
+  const short = new OrderWatch({ recheckMs: 20 });
+  assert.equal(await short.until('o3', () => Promise.resolve('CREATED'), (s) => s !== 'CREATED', 100), 'CREATED');
   assert.ok(Date.now() - started >= 90, 'it waited for the whole wait');
+  assert.equal(short.watchedOrders, 0, 'a wait that ran out leaves nothing behind');
+  assert.equal(short.waiting, 0);
 });
 
 test('closing the watch ends every wait at once', async () => {
-  const watch = new OrderWatch(60_000);
+  const watch = new OrderWatch({ recheckMs: 60_000 });
   const waiting = watch.until('o1', () => Promise.resolve('CREATED'), () => false, 60_000);
   await new Promise((r) => setImmediate(r));
   watch.close();
   assert.equal(await waiting, 'CREATED');
+});
+
+test('waits are bounded per caller and per process: past the bound a request answers without waiting', async () => {
+  const watch = new OrderWatch({ recheckMs: 60_000, maxWaits: 3, maxWaitsPerCaller: 2 });
+  const never = () => false;
+  const read = () => Promise.resolve('CREATED');
+  const a1 = watch.until('o1', read, never, 60_000, 'alice');
+  const a2 = watch.until('o2', read, never, 60_000, 'alice');
+  await new Promise((r) => setImmediate(r));
+  const started = Date.now();
+  assert.equal(await watch.until('o3', read, never, 60_000, 'alice'), 'CREATED', 'alice is at her bound');
+  const b1 = watch.until('o4', read, never, 60_000, 'bob');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(await watch.until('o5', read, never, 60_000, 'carol'), 'CREATED', 'the process is at its bound');
+  assert.ok(Date.now() - started < 1_000);
+  assert.equal(watch.waiting, 3);
+  watch.close();
+  await Promise.all([a1, a2, b1]);
+  assert.equal(watch.waiting, 0);
+  assert.equal(watch.watchedOrders, 0);
 });

@@ -34,7 +34,11 @@ async function bootstrapOperator(ctx: Ctx, creds: Credentials): Promise<void> {
   if (!email) return;
   const password = ctx.config.OMS_BOOTSTRAP_OPERATOR_PASSWORD;
   if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`OMS_BOOTSTRAP_OPERATOR_PASSWORD must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (await findUserByEmail(ctx.db, email)) return;
+  const existing = await findUserByEmail(ctx.db, email);
+  if (existing) {
+    if (existing.role !== 'operator') ctx.logger.error({ userId: existing.id, email }, 'OMS_BOOTSTRAP_OPERATOR_EMAIL belongs to a customer account: no operator was made (choose another address, or make one with npm run create-operator)');
+    return;
+  }
   const row = await creds.createAccount({ name: 'Operator', email, password, role: 'operator' });
   ctx.logger.info({ userId: row.id, email }, 'operator account created from OMS_BOOTSTRAP_OPERATOR_EMAIL');
 }

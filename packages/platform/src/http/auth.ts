@@ -131,7 +131,10 @@ function bearerToken(request: FastifyRequest): string | undefined {
 /** Enforces the matched route's rule; sets `request.principal`. */
 export async function authorize(request: FastifyRequest, reply: FastifyReply, verifier: TokenVerifier): Promise<void> {
   const rule = request.routeOptions.config.auth;
-  if (rule === undefined || rule === 'public') return;
+  if (rule === 'public') return;
+  // Fails closed: a route without a rule (only one registered before the startup check could be)
+  // needs a token; the CORS preflight, which carries none by design, is the one exception.
+  if (rule === undefined && request.method === 'OPTIONS') return;
   const token = bearerToken(request);
   try {
     if (!token) throw new AppError('UNAUTHENTICATED', 'send Authorization: Bearer <access token> (log in at POST /api/auth/login)');

@@ -230,7 +230,9 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       // Not the database being away: something about this row. Park what surely fits (the bytes,
       // no envelope fields) rather than stop the partition.
       logger.error({ err: error, topic: m.topic, offset: String(m.offset) }, 'parking a dead letter failed; parking its bytes alone');
-      await retryTransientOnly(() => parkFailed(opts.db, parkedRecord(m), `${reason} (envelope fields dropped: ${(error as Error).message})`));
+      // The order id stays (a validated lower-case UUID): later messages of the order must still wait behind this one.
+      const bare = { ...parkedRecord(m), ...(decoded ? { orderId: decoded.orderId } : {}) };
+      await retryTransientOnly(() => parkFailed(opts.db, bare, `${reason} (envelope fields dropped: ${(error as Error).message})`));
     }
     const copy = dlqProducer
       .send({

@@ -92,8 +92,12 @@ export interface OutboxRelay {
 
 const RELAY_LOCK = 7421002;
 
-/** Broker answers that no retry can change: the record itself is refused. */
-const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'INVALID_TOPIC_EXCEPTION', 'TOPIC_AUTHORIZATION_FAILED', 'POLICY_VIOLATION']);
+/**
+ * Broker answers that no retry can change because they are about the record itself. Topic-level
+ * answers (authorization, an invalid topic) are not here: they can be fixed, and every row for
+ * that topic would otherwise be set aside; they are retried like an unreachable broker.
+ */
+const REFUSALS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD']);
 
 /** The broker's refusal of a record somewhere in a (nested) send error, or undefined when the error is about reaching the broker. */
 export function recordRefusal(error: unknown, depth = 0): string | undefined {

@@ -1,16 +1,31 @@
+export interface OrderWatchLimits {
+  /** How often a waiter reads again for changes committed by another instance. */
+  recheckMs?: number;
+  /** Waits at once in this process, and per caller; past them a request answers without waiting. */
+  maxWaits?: number;
+  maxWaitsPerCaller?: number;
+}
+
 /**
  * Lets a request wait for an order to change (`Prefer: wait`) instead of polling. Whoever commits
  * a change to an order's saga in this process calls `changed(id)`; a waiter then reads the order
  * again. Another instance's commits are not seen here, so a waiter also reads again every
- * `recheckMs`: it never waits on a signal that cannot come.
+ * `recheckMs`: it never waits on a signal that cannot come. Waits are bounded per process and per
+ * caller, so waiting requests cannot crowd the database pool.
  */
 export class OrderWatch {
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #perCaller = new Map<string, number>();
   readonly #recheckMs: number;
+  readonly #maxWaits: number;
+  readonly #maxPerCaller: number;
+  #waits = 0;
   #closed = false;
 
-  constructor(recheckMs = 250) {
-    this.#recheckMs = recheckMs;
+  constructor(limits: OrderWatchLimits = {}) {
+    this.#recheckMs = limits.recheckMs ?? 1_000;
+    this.#maxWaits = limits.maxWaits ?? 2_000;
+    this.#maxPerCaller = limits.maxWaitsPerCaller ?? 20;
   }
 
   /** After a commit that changed the order's saga (its status may have changed). */
@@ -23,26 +38,56 @@ export class OrderWatch {
 
   /**
    * Reads the order with `read` until `done` holds or `waitMs` has passed (or the service is
-   * stopping); returns the last value read.
+   * stopping, or `caller` or this process already waits as much as allowed); returns the last
+   * value read.
    */
-  async until<T>(orderId: string, read: () => Promise<T>, done: (value: T) => boolean, waitMs: number): Promise<T> {
-    const deadline = Date.now() + waitMs;
+  async until<T>(orderId: string, read: () => Promise<T>, done: (value: T) => boolean, waitMs: number, caller = ''): Promise<T> {
     let value = await read();
-    while (!done(value) && !this.#closed && Date.now() < deadline) {
-      await new Promise<void>((resolve) => {
-        const waiters = this.#waiters.get(orderId) ?? new Set();
-        this.#waiters.set(orderId, waiters);
-        const timer = setTimeout(wake, Math.min(this.#recheckMs, Math.max(0, deadline - Date.now())));
-        function wake() {
-          clearTimeout(timer);
-          waiters.delete(wake);
-          resolve();
-        }
-        waiters.add(wake);
-      });
-      value = await read();
+    const callerWaits = this.#perCaller.get(caller) ?? 0;
+    if (done(value) || this.#waits >= this.#maxWaits || callerWaits >= this.#maxPerCaller) return value;
+    this.#waits++;
+    this.#perCaller.set(caller, callerWaits + 1);
+    try {
+      const deadline = Date.now() + waitMs;
+      while (!done(value) && !this.#closed && Date.now() < deadline) {
+        await this.#signalOrTimeout(orderId, Math.min(this.#recheckMs, Math.max(0, deadline - Date.now())));
+        value = await read();
+      }
+      return value;
+    } finally {
+      this.#waits--;
+      const left = (this.#perCaller.get(caller) ?? 1) - 1;
+      if (left > 0) this.#perCaller.set(caller, left);
+      else this.#perCaller.delete(caller);
     }
-    return value;
+  }
+
+  #signalOrTimeout(orderId: string, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const waiters = this.#waiters.get(orderId) ?? new Set();
+      this.#waiters.set(orderId, waiters);
+      const forget = () => {
+        clearTimeout(timer);
+        waiters.delete(wake);
+        if (waiters.size === 0 && this.#waiters.get(orderId) === waiters) this.#waiters.delete(orderId);
+      };
+      const timer = setTimeout(() => wake(), ms);
+      function wake() {
+        forget();
+        resolve();
+      }
+      waiters.add(wake);
+    });
+  }
+
+  /** Waits in progress (for tests and metrics). */
+  get waiting(): number {
+    return this.#waits;
+  }
+
+  /** Orders with a waiter registered (for tests: no entry outlives its waits). */
+  get watchedOrders(): number {
+    return this.#waiters.size;
   }
 
   /** Ends every wait at once (shutdown): each answers with what it has. */

@@ -62,11 +62,11 @@ export class Credentials {
     }
   }
 
-  /** Access and refresh token for a fresh login (a new refresh-token family). */
-  async tokensFor(user: { id: string; role: Role }, familyId: string = randomUUID()): Promise<TokenSet> {
+  /** Access and refresh token for a fresh login (a new refresh-token family), written with `db` (a transaction, when given). */
+  async tokensFor(user: { id: string; role: Role }, familyId: string = randomUUID(), db: Kysely<UserDb> = this.#db): Promise<TokenSet> {
     const { accessToken, expiresIn } = await this.#issuer.issue(user);
     const refreshToken = newRefreshToken();
-    await insertRefreshToken(this.#db, { hash: refreshTokenHash(refreshToken), familyId, userId: user.id, expiresAt: new Date(Date.now() + this.#opts.refreshTtlS * 1000) });
+    await insertRefreshToken(db, { hash: refreshTokenHash(refreshToken), familyId, userId: user.id, expiresAt: new Date(Date.now() + this.#opts.refreshTtlS * 1000) });
     return { accessToken, tokenType: 'Bearer', expiresIn, refreshToken };
   }
 
@@ -82,28 +82,33 @@ export class Credentials {
     return { user, tokens: await this.tokensFor(user) };
   }
 
-  /** Spends a refresh token for a new pair; a used one revokes that login's whole family. */
+  /**
+   * Spends a refresh token for a new pair; a used one revokes that login's whole family. The spend
+   * and the new token are one transaction under the family's lock, so a logout or a reuse racing
+   * this refresh waits for it and then revokes the new token too. A refusal for the account
+   * (inactive, gone) rolls back: the token is not spent.
+   */
   async refresh(refreshToken: string): Promise<TokenSet> {
     const now = new Date();
     const hash = refreshTokenHash(refreshToken);
     const outcome = await this.#db.transaction().execute(async (trx) => {
       const spent = await spendRefreshToken(trx, hash, now);
       if (spent.kind !== 'rotated') return { spent };
-      return { spent, user: await findUser(trx, spent.userId) };
+      const user = await findUser(trx, spent.userId);
+      if (!user) throw new AppError('INVALID_REFRESH_TOKEN', 'the account no longer exists');
+      if (!user.active) throw new AppError('ACCOUNT_INACTIVE', 'this account is inactive; an operator can activate it again');
+      return { spent, tokens: await this.tokensFor(user, spent.familyId, trx) };
     });
     const { spent } = outcome;
     if (spent.kind === 'reused') {
       this.#logger.warn({ userId: spent.userId }, 'a used refresh token was presented again: that login is revoked');
       throw new AppError('INVALID_REFRESH_TOKEN', 'this refresh token was already used; the login it belongs to is revoked, log in again');
     }
-    if (spent.kind !== 'rotated') throw new AppError('INVALID_REFRESH_TOKEN', spent.kind === 'expired' ? 'the refresh token has expired; log in again' : 'unknown refresh token');
-    const user = outcome.user;
-    if (!user) throw new AppError('INVALID_REFRESH_TOKEN', 'the account no longer exists');
-    if (!user.active) throw new AppError('ACCOUNT_INACTIVE', 'this account is inactive; an operator can activate it again');
-    return this.tokensFor(user, spent.familyId);
+    if (!outcome.tokens) throw new AppError('INVALID_REFRESH_TOKEN', spent.kind === 'expired' ? 'the refresh token has expired; log in again' : 'unknown refresh token');
+    return outcome.tokens;
   }
 
   async logout(refreshToken: string): Promise<void> {
-    await revokeFamilyOf(this.#db, refreshTokenHash(refreshToken), new Date());
+    await this.#db.transaction().execute((trx) => revokeFamilyOf(trx, refreshTokenHash(refreshToken), new Date()));
   }
 }

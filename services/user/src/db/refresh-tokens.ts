@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { UserDb } from './schema.ts';
 
 export async function insertRefreshToken(db: Kysely<UserDb>, token: { hash: Buffer; familyId: string; userId: string; expiresAt: Date }): Promise<void> {
@@ -16,7 +16,15 @@ export type RefreshOutcome =
  * on with the token the caller inserts next); a used or revoked one revokes its whole family. The
  * row lock makes two racing uses of one token one success and one reuse.
  */
+/** Serialises everything that spends or revokes one login's tokens (for this transaction). */
+async function lockFamily(trx: Kysely<UserDb>, familyId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`refresh-family:${familyId}`}))`.execute(trx);
+}
+
 export async function spendRefreshToken(trx: Kysely<UserDb>, hash: Buffer, now: Date): Promise<RefreshOutcome> {
+  const family = await trx.selectFrom('refresh_tokens').select('family_id').where('token_hash', '=', hash).executeTakeFirst();
+  if (!family) return { kind: 'unknown' };
+  await lockFamily(trx, family.family_id);
   const row = await trx.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).forUpdate().executeTakeFirst();
   if (!row) return { kind: 'unknown' };
   if (row.used_at !== null || row.revoked_at !== null) {
@@ -32,8 +40,10 @@ export async function revokeFamily(db: Kysely<UserDb>, familyId: string, now: Da
   await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
 }
 
-/** Logout: ends the login the token belongs to. Unknown tokens change nothing. */
-export async function revokeFamilyOf(db: Kysely<UserDb>, hash: Buffer, now: Date): Promise<void> {
-  const row = await db.selectFrom('refresh_tokens').select('family_id').where('token_hash', '=', hash).executeTakeFirst();
-  if (row) await revokeFamily(db, row.family_id, now);
+/** Logout, in the caller's transaction: ends the login the token belongs to (after any refresh of it in flight). Unknown tokens change nothing. */
+export async function revokeFamilyOf(trx: Kysely<UserDb>, hash: Buffer, now: Date): Promise<void> {
+  const row = await trx.selectFrom('refresh_tokens').select('family_id').where('token_hash', '=', hash).executeTakeFirst();
+  if (!row) return;
+  await lockFamily(trx, row.family_id);
+  await revokeFamily(trx, row.family_id, now);
 }
