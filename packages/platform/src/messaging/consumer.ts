@@ -30,7 +30,15 @@ export interface HandlerContext<DB> {
   readonly afterCommit: (fn: () => void) => void;
 }
 
-export type MessageHandler<DB> = (ctx: HandlerContext<DB>) => Promise<void>;
+/**
+ * Applies one message. `lockBatch`, when the handler has one, runs first for the whole batch (the
+ * messages about to be applied) in the same transaction: it takes every row lock the batch will
+ * need in one global order (say products by SKU), so two instances applying batches that touch the
+ * same rows in different message orders wait for each other instead of deadlocking.
+ */
+export type MessageHandler<DB> = ((ctx: HandlerContext<DB>) => Promise<void>) & {
+  lockBatch?: (trx: Transaction<DB>, batch: readonly DecodedMessage[]) => Promise<void>;
+};
 
 export interface ConsumerOptions<DB> {
   db: Kysely<DB>;
@@ -84,6 +92,7 @@ export async function applyInTransaction<DB>(
 ): Promise<Applied> {
   const committed: (() => void)[] = [];
   const { fresh, held } = await claimMessages(trx, batch, holdParkedOrders);
+  if (handler.lockBatch && fresh.size > 0) await handler.lockBatch(trx, batch.filter((m) => fresh.has(m.messageId)));
   const outgoing: OutgoingMessage[] = [];
   for (const message of batch) {
     // delete(): a message twice in one batch is applied once.

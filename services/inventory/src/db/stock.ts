@@ -5,9 +5,10 @@ import { reservationMoves, settledFrom, settlementMoves, type Settlement, type S
 import type { InventoryDb, ReservationReply } from './schema.ts';
 
 // Every function here runs inside the consumer's transaction (never the pool), so its effects,
-// the inbox entry and the reply in the outbox commit or roll back together. Locks are taken in
-// one order: the order's answer row, then its reservation rows, then product rows sorted by SKU,
-// so concurrent commands never deadlock on each other.
+// the inbox entry and the reply in the outbox commit or roll back together. A batch first locks
+// every product row it will touch, sorted by SKU (lockBatchProducts); then each command takes its
+// order's answer row and reservation rows (one order's commands come from one partition, so one
+// consumer), and the product rows it already holds: batches never deadlock on each other.
 
 async function lockProducts(trx: Kysely<InventoryDb>, skus: readonly string[]) {
   if (skus.length === 0) return [];
@@ -19,6 +20,19 @@ async function lockProducts(trx: Kysely<InventoryDb>, skus: readonly string[]) {
     .orderBy('sku')
     .forUpdate()
     .execute();
+}
+
+/**
+ * Locks, sorted by SKU, the products of `skus` and of the reservations the orders `settling` hold:
+ * a whole batch's product locks in one global order, before any message of it is applied.
+ */
+export async function lockBatchProducts(trx: Kysely<InventoryDb>, skus: ReadonlySet<string>, settling: readonly string[]): Promise<void> {
+  const all = new Set(skus);
+  if (settling.length > 0) {
+    const held = await trx.selectFrom('reservations').select('sku').distinct().where('order_id', 'in', [...settling]).execute();
+    for (const r of held) all.add(r.sku);
+  }
+  if (all.size > 0) await lockProducts(trx, [...all]);
 }
 
 /** Adds the moves to the SKUs' counters in one statement; the rows are already locked. */

@@ -17,6 +17,26 @@ async function lockAccount(trx: Kysely<PaymentDb>, userId: string, defaults: Acc
   return trx.selectFrom('accounts').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow();
 }
 
+/**
+ * Locks, sorted by user id, the accounts of `charged` (inserting the missing ones, in the same
+ * order) and of the holds of the orders `voided`: a whole batch's account locks in one global order.
+ */
+export async function lockBatchAccounts(trx: Kysely<PaymentDb>, charged: ReadonlySet<string>, voided: readonly string[], defaults: AccountDefaults): Promise<void> {
+  const users = new Set(charged);
+  if (voided.length > 0) {
+    for (const h of await trx.selectFrom('holds').select('user_id').where('order_id', 'in', [...voided]).execute()) users.add(h.user_id);
+  }
+  if (users.size === 0) return;
+  const sorted = [...users].sort();
+  const missing = sorted.filter((u) => charged.has(u));
+  if (missing.length > 0) {
+    await sql`insert into accounts (user_id, credit_limit, currency)
+              select u, ${defaults.creditLimit}, ${defaults.currency} from unnest(${missing}::text[]) with ordinality as t(u, n) order by n
+              on conflict (user_id) do nothing`.execute(trx);
+  }
+  await trx.selectFrom('accounts').select('user_id').where('user_id', 'in', sorted).orderBy('user_id').forUpdate().execute();
+}
+
 /** Holds the amount or declines; the first answer per order is kept and repeated. */
 export async function authorise(trx: Kysely<PaymentDb>, orderId: string, userId: string, amount: Money, defaults: AccountDefaults): Promise<AuthorisationReply> {
   const earlier = await trx.selectFrom('authorisation_results').select('result').where('order_id', '=', orderId).forUpdate().executeTakeFirst();
