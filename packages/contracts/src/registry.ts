@@ -22,8 +22,11 @@ function describe(errors: { instancePath: string; message: string }[]): string {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Path of the first string (or key) in `value` holding a NUL character, which no database text can store. */
-function nulPath(value: unknown, path: string, depth = 0): string | undefined {
+/**
+ * Path of the first string (or key) in `value` holding a NUL character, which no database text
+ * can store; undefined when there is none. Shared by message decoding and the HTTP layer.
+ */
+export function nulPath(value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return value.includes('\u0000') ? path || '/' : undefined;
   if (depth > 64 || value === null || typeof value !== 'object') return undefined;
   for (const [key, inner] of Object.entries(value)) {

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import cors from '@fastify/cors';
+import { nulPath } from '@oms/contracts';
 import { AppError } from '../errors.ts';
 import { AccessRules, authorize, type TokenVerifier } from './auth.ts';
 import type { Logger } from '../logger.ts';
@@ -27,17 +28,6 @@ export interface HttpServerOptions {
   trustedProxies?: readonly string[];
 }
 
-/** Path of the first string in `value` holding a NUL character (PostgreSQL text cannot store one), or undefined. */
-function nulPath(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (depth > 32 || value === null || typeof value !== 'object') return undefined;
-  for (const [key, inner] of Object.entries(value)) {
-    if (key.includes('\u0000')) return `${path}/${key}`;
-    const found = nulPath(inner, `${path}/${key}`, depth + 1);
-    if (found) return found;
-  }
-  return undefined;
-}
 
 function makeAjv(coerce: boolean): Ajv {
   // Bodies are checked strictly (a string is not a number, unknown fields are refused);
