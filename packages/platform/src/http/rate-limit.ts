@@ -22,7 +22,14 @@ export interface RateLimit {
 export function rateLimited(app: HttpServer, limits: readonly RateLimit[]) {
   const checks = limits.map((limit) => ({
     limit,
-    check: app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs ?? 60_000, keyGenerator: (request) => `${limit.name}:${limit.key(request) ?? ''}` }),
+    check: app.createRateLimit({
+      max: limit.max,
+      timeWindow: limit.windowMs ?? 60_000,
+      keyGenerator: (request) => `${limit.name}:${limit.key(request) ?? ''}`,
+      // Each limit gets its own in-memory store, sized by this option (the plugin's typings omit
+      // it; its default, 5,000 keys, would let accounts past the 5,000th busy one reset their count).
+      ...({ cache: 50_000 } as object),
+    }),
   }));
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     let tightest: { max: number; remaining: number; ttlInSeconds: number; isExceeded: boolean; name: string } | undefined;

@@ -90,7 +90,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     done(null, payload);
   });
   // Limits are declared per route (see rate-limit.ts); the in-memory store is per instance.
-  await app.register(rateLimit, { global: false, cache: 50_000 });
+  await app.register(rateLimit, { global: false });
 
   await app.register(swagger, {
     openapi: { info: { title: `OMS ${opts.service} service`, version: '0.1.0' } },

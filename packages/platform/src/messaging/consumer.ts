@@ -1,44 +1,23 @@
 import { Consumer, MessagesStreamModes, MessagesStreamFallbackModes, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
-import type { Kysely, Transaction } from 'kysely';
-import type { Static, TSchema } from 'typebox';
-import { decodeMessage, dlqTopic, UnreadableMessageError, type MessageDefinition } from '@oms/contracts';
+import type { Kysely } from 'kysely';
+import { decodeMessage, dlqTopic, UnreadableMessageError } from '@oms/contracts';
 import { isTransient } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { backoffMs, type RetryPolicy } from '../retry.ts';
-import { parkBehind, parkFailed, storableText, type ApplyInTransaction, type ParkedRecord } from './dead-letters.ts';
-import { claimMessages } from './inbox.ts';
-import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
+import { applyInTransaction, type DecodedMessage, type MessageHandler } from './apply.ts';
+import { parkBehind, parkFailed, storableText, type ParkedRecord } from './dead-letters.ts';
+
+export { applyInTransaction, messageApplier, type Applied, type DecodedMessage, type HandlerContext, type MessageHandler } from './apply.ts';
 
 /** Transient failures (database or broker down) are retried forever, ~0.1 s doubling to ~5 s, with jitter. */
 const transientRetry: RetryPolicy = { initialIntervalMs: 100, backoffCoefficient: 2, maxIntervalMs: 5_000, maxAttempts: Infinity };
 
-export type DecodedMessage = ReturnType<typeof decodeMessage>;
 // Keys and values stay bytes: a record is decoded (strictly) by decodeMessage, and parked exactly
 // as received when it cannot be.
 type KafkaMessage = Message<Buffer | null, Buffer | null, string, string>;
 const bytes = (data?: Buffer) => data ?? null;
 const rawDeserializers = { ...stringDeserializers, key: bytes, value: bytes };
 const rawSerializers = { ...stringSerializers, key: (data?: Buffer | null) => data ?? undefined, value: (data?: Buffer | null) => data ?? undefined };
-
-export interface HandlerContext<DB> {
-  /** The transaction that also records the inbox entry and the outbox rows. */
-  readonly trx: Transaction<DB>;
-  readonly message: DecodedMessage;
-  /** Queues a message in the outbox of this transaction; caused by the message being handled. */
-  readonly send: <D extends MessageDefinition>(def: D, payload: Static<D['payload'] & TSchema>, origin?: Partial<MessageOrigin>) => void;
-  /** Runs `fn` once the transaction has committed (e.g. to update a cache); never after a rollback. */
-  readonly afterCommit: (fn: () => void) => void;
-}
-
-/**
- * Applies one message. `lockBatch`, when the handler has one, runs first for the whole batch (the
- * messages about to be applied) in the same transaction: it takes every row lock the batch will
- * need in one global order (say products by SKU), so two instances applying batches that touch the
- * same rows in different message orders wait for each other instead of deadlocking.
- */
-export type MessageHandler<DB> = ((ctx: HandlerContext<DB>) => Promise<void>) & {
-  lockBatch?: (trx: Transaction<DB>, batch: readonly DecodedMessage[]) => Promise<void>;
-};
 
 export interface ConsumerOptions<DB> {
   db: Kysely<DB>;
@@ -67,60 +46,6 @@ export interface RunningConsumer {
 
 function withPrefix(prefix: string, name: string) {
   return prefix ? `${prefix}.${name}` : name;
-}
-
-/** What applying a batch left to do once its transaction has committed. */
-export interface Applied {
-  /** Runs the batch's after-commit work (caches, waking the outbox relay). */
-  after: () => void;
-  /** Orders whose messages were not applied because one of theirs is parked as a dead letter (with `holdParkedOrders`). */
-  held: ReadonlySet<string>;
-}
-
-/**
- * Applies messages inside the caller's transaction: claims their ids in the inbox (a message seen
- * before is skipped), runs the handler, and queues what it sends in the outbox. With
- * `holdParkedOrders` (the consumer), messages of orders with a parked dead letter are held back
- * for the caller to park behind it. Shared by the consumer and the dead-letter replay.
- */
-export async function applyInTransaction<DB>(
-  trx: Transaction<DB>,
-  handler: MessageHandler<DB>,
-  topicPrefix: string,
-  batch: readonly DecodedMessage[],
-  holdParkedOrders = false,
-): Promise<Applied> {
-  const committed: (() => void)[] = [];
-  const { fresh, held } = await claimMessages(trx, batch, holdParkedOrders);
-  if (handler.lockBatch && fresh.size > 0) await handler.lockBatch(trx, batch.filter((m) => fresh.has(m.messageId)));
-  const outgoing: OutgoingMessage[] = [];
-  for (const message of batch) {
-    // delete(): a message twice in one batch is applied once.
-    if (!fresh.delete(message.messageId)) continue;
-    await handler({
-      trx,
-      message,
-      send(def, payload, origin) {
-        outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
-      },
-      afterCommit(fn) {
-        committed.push(fn);
-      },
-    });
-  }
-  await enqueue(trx, outgoing);
-  if (outgoing.length > 0) committed.push(outboxCommitted);
-  return {
-    after: () => {
-      for (const fn of committed) fn();
-    },
-    held,
-  };
-}
-
-/** The replay side of the consumer: applies one dead letter as the consumer would have. */
-export function messageApplier<DB>(handler: MessageHandler<DB>, topicPrefix: string): ApplyInTransaction {
-  return async (trx, message) => (await applyInTransaction(trx as unknown as Transaction<DB>, handler, topicPrefix, [message])).after;
 }
 
 function parkedRecord(m: KafkaMessage, decoded?: DecodedMessage): ParkedRecord {

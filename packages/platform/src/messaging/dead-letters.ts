@@ -174,12 +174,13 @@ export async function getDeadLetter(db: AnyDb, id: number): Promise<DeadLetter> 
   return toDeadLetter(await rowById(db, id));
 }
 
-async function assertReplayable(db: AnyDb, id: number): Promise<DeadLetter> {
+/** The row, if it may be replayed now (parked, and the oldest parked of its order). */
+async function assertReplayable(db: AnyDb, id: number): Promise<Row> {
   const row = await rowById(db, id);
   if (row.status !== 'PARKED') throw new AppError('DEAD_LETTER_NOT_PARKED', `dead letter ${id} is ${row.status}`);
   const head = row.order_id ? await oldestParked(db, row.order_id) : id;
   if (head !== id) throw new AppError('DEAD_LETTER_BLOCKED', `dead letter ${head} for order ${row.order_id} is parked ahead of ${id}`, { blockedBy: head });
-  return toDeadLetter(row);
+  return row;
 }
 
 /** Marks a parked message as given up; the next one parked for its order becomes the head. */
@@ -208,7 +209,7 @@ export interface ReplayResult {
  * stops there (409 DEAD_LETTER_REPLAY_FAILED when it is the one asked for).
  */
 export async function replayDeadLetter(db: AnyDb, id: number, apply: ApplyInTransaction): Promise<ReplayResult> {
-  const first = await assertReplayable(db, id);
+  const first = toDeadLetter(await assertReplayable(db, id));
   const replayed: number[] = [];
   let nextId: number | undefined = first.id;
   while (nextId !== undefined) {
@@ -216,8 +217,7 @@ export async function replayDeadLetter(db: AnyDb, id: number, apply: ApplyInTran
     try {
       const after = await db.transaction().execute(async (trx) => {
         if (first.orderId) await lockOrder(trx, first.orderId);
-        await assertReplayable(trx, current);
-        const row = await rowById(trx, current);
+        const row = await assertReplayable(trx, current);
         const message = decodeMessage(row.raw_value ?? row.value);
         const done = await apply(trx, message);
         await sql`update dead_letters set status = 'REPLAYED', resolved_at = now(), attempts = attempts + 1 where id = ${current}`.execute(trx);

@@ -39,10 +39,10 @@ export class OrderWatch {
   /**
    * Reads the order with `read` until `done` holds or `waitMs` has passed (or the service is
    * stopping, or `caller` or this process already waits as much as allowed); returns the last
-   * value read.
+   * value read. `current`, when the caller has just read the order, stands for the first read.
    */
-  async until<T>(orderId: string, read: () => Promise<T>, done: (value: T) => boolean, waitMs: number, caller = ''): Promise<T> {
-    let value = await read();
+  async until<T>(orderId: string, read: () => Promise<T>, done: (value: T) => boolean, waitMs: number, caller = '', current?: T): Promise<T> {
+    let value = current !== undefined ? current : await read();
     const callerWaits = this.#perCaller.get(caller) ?? 0;
     if (done(value) || this.#waits >= this.#maxWaits || callerWaits >= this.#maxPerCaller) return value;
     this.#waits++;

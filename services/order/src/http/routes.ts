@@ -55,7 +55,7 @@ const isFinal = (order: OrderRow | undefined) => order !== undefined && FinalSta
 async function waitedFor(request: FastifyRequest, db: ServiceContext<OrderDb, typeof OrderConfig>['db'], order: OrderRow): Promise<OrderRow | undefined> {
   const waitMs = preferredWaitMs(request.headers.prefer);
   if (waitMs === undefined) return undefined;
-  return (await orderWatch.until(order.id, () => findOrder(db, order.id), isFinal, waitMs, request.principal?.id)) ?? order;
+  return (await orderWatch.until<OrderRow | undefined>(order.id, () => findOrder(db, order.id), isFinal, waitMs, request.principal?.id, order)) ?? order;
 }
 
 /** A customer's view of another's order is the same as of an order that does not exist. */
