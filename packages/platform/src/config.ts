@@ -37,6 +37,8 @@ export const BaseConfig = {
   OMS_TRUSTED_PROXIES: Type.String({ default: '' }),
   /** How often each service deletes inbox entries past their retention. */
   INBOX_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1_000, default: 3_600_000 }),
+  /** The outbox relay's leadership lease: with several instances, a vanished leader is replaced within this plus a fifth. */
+  OMS_RELAY_LEASE_MS: Type.Integer({ minimum: 500, default: 5_000 }),
 };
 
 /**

@@ -17,3 +17,4 @@ export * from './http/dead-letter-routes.ts';
 export * from './service.ts';
 export * from './cursor.ts';
 export * from './retry.ts';
+export * from './db/lease.ts';

@@ -80,7 +80,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   };
   await def.onStart?.(ctx);
 
-  const relay: OutboxRelay = startOutboxRelay({ pool: database.pool, brokers, clientId: `${def.name}-outbox-${process.pid}`, logger });
+  const relay: OutboxRelay = startOutboxRelay({ pool: database.pool, brokers, clientId: `${def.name}-outbox-${process.pid}`, logger, leaseMs: config.OMS_RELAY_LEASE_MS });
   const pruner = startInboxPruner({ db: database.db, retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000, intervalMs: config.INBOX_PRUNE_INTERVAL_MS, logger });
   let consumer: RunningConsumer | undefined;
   const handler = def.consumes?.handler(ctx);

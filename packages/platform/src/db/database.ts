@@ -26,6 +26,8 @@ export function openDatabase<DB>(url: string, opts: { max?: number; logger?: Log
     db,
     async close() {
       await db.destroy();
+      // Kysely ends the pool only if it ran a query itself; the pool may have been used directly.
+      if (!(pool as { ended?: boolean }).ended) await pool.end();
     },
   };
 }

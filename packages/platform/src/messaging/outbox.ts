@@ -6,6 +6,7 @@ import { Producer, stringSerializers } from '@platformatic/kafka';
 import type { MessageDefinition, TypedEnvelope } from '@oms/contracts';
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from '../logger.ts';
+import { Lease } from '../db/lease.ts';
 
 /** A message ready for the outbox: the topic is already prefixed. */
 export interface OutgoingMessage {
@@ -82,6 +83,8 @@ export interface OutboxRelayOptions {
   idlePollMs?: number;
   /** How long a commit's wake-up waits for more commits to publish with it. */
   lingerMs?: number;
+  /** The relay's leadership lease: a vanished leader is replaced after at most this (plus a fifth of it). */
+  leaseMs?: number;
 }
 
 export interface OutboxRelay {
@@ -89,8 +92,6 @@ export interface OutboxRelay {
   /** Rows not yet published (for health and tests); published ones wait for the next batch's delete. */
   pending(): Promise<number>;
 }
-
-const RELAY_LOCK = 7421002;
 
 /**
  * Broker answers that no retry can change because they are about the record itself. Topic-level
@@ -114,8 +115,14 @@ export function recordRefusal(error: unknown, depth = 0): string | undefined {
 /**
  * Publishes the outbox in id order, in batches, with an idempotent acks=all producer, then deletes
  * what was sent. A crash between send and delete re-sends those rows; consumers' inboxes drop the
- * duplicates. Only one relay per database runs at a time (an advisory lock held by its own
- * session), so per-key order survives several instances.
+ * duplicates. One relay per database runs at a time, the holder of a lease (db/lease.ts) that a
+ * vanished holder loses within seconds.
+ *
+ * Per-key order does not even depend on there being one relay: a relay sends a row only after
+ * every lower row of its select, through one in-order idempotent producer, and a row missing from
+ * its select was deleted, which happens only after its send was acknowledged. So the first copy
+ * of every row reaches its partition after the first copies of all lower rows with its key; the
+ * copies a second relay adds are duplicates, which consumers' inboxes drop.
  */
 export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { pool, logger } = opts;
@@ -166,28 +173,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       }, lingerMs);
   };
   outboxSignal.on('committed', onCommitted);
-  // The session holding the leadership lock; losing it (connection dropped) loses leadership.
-  let listener: pg.PoolClient | undefined;
-  async function acquireLeadership(): Promise<boolean> {
-    if (listener) return true;
-    const client = await pool.connect();
-    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [RELAY_LOCK]);
-    if (!rows[0]?.ok) {
-      client.release();
-      return false;
-    }
-    client.on('error', (error) => {
-      logger.warn({ err: error }, 'outbox leader connection lost');
-      dropListener(true);
-    });
-    listener = client;
-    return true;
-  }
-  function dropListener(broken: boolean) {
-    const client = listener;
-    listener = undefined;
-    client?.release(broken ? new Error('listener dropped') : undefined);
-  }
+  const lease = new Lease({ pool, name: 'outbox-relay', ttlMs: opts.leaseMs ?? 5_000, holder: `${opts.clientId}:${randomUUID().slice(0, 8)}` });
+  let leading = false;
 
   // Published rows are deleted by the next select (one statement instead of two per batch); the
   // select skips them, since it sees the table as it was before its own delete. A crash before
@@ -249,8 +236,11 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     let backoff = 100;
     while (running) {
       try {
-        if (!(await acquireLeadership())) {
-          await sleep(2_000);
+        const holds = await lease.hold();
+        if (holds !== leading) logger.info({ holder: lease.holder }, holds ? 'this instance now relays the outbox' : 'another instance relays the outbox');
+        leading = holds;
+        if (!holds) {
+          await sleep((opts.leaseMs ?? 5_000) / 5);
           continue;
         }
         const sent = await publishBatch();
@@ -261,7 +251,6 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       } catch (error) {
         // Kafka or PostgreSQL unavailable: the rows stay in the outbox; try again with backoff.
         logger.warn({ err: error }, 'outbox relay failed; will retry');
-        if (listener) dropListener(true);
         await sleep(backoff + Math.random() * backoff);
         backoff = Math.min(backoff * 2, 5_000);
       }
@@ -275,10 +264,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       wake?.();
       await loop;
       await deletePublished().catch(() => undefined); // or the next start sends them again
-      if (listener) {
-        await listener.query('select pg_advisory_unlock($1)', [RELAY_LOCK]).catch(() => undefined);
-        dropListener(false);
-      }
+      await lease.release().catch(() => undefined); // or another instance waits for it to expire
       await producer.close().catch(() => undefined);
     },
     async pending() {
