@@ -4,6 +4,7 @@
 // sustains. Completion is observed from the order status events on Kafka, not by polling.
 //   npm run bench -- --rate 200 --duration 20          fixed rate
 //   npm run bench -- --search                           raise the rate step by step
+//   npm run bench -- --instances 2                      two instances of every service (or OMS_INSTANCES=2)
 //   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '1000' },
     skus: { type: 'string', default: '500' },
     payment: { type: 'string', default: 'on' },
+    instances: { type: 'string', default: process.env.OMS_INSTANCES || '1' },
     'base-url': { type: 'string' },
     prefix: { type: 'string' },
     // With --base-url: the operator that seeds the run (the demo operator of npm start by default).
@@ -103,6 +105,7 @@ if (args['base-url']) {
     brokers: infra.brokers,
     prefix,
     gatewayPort: 0,
+    instances: Number(args.instances),
     logDir: join(dataDir, 'logs'),
     logLevel: 'warn',
     progress: log,
@@ -325,6 +328,7 @@ try {
   const result = {
     mode: args.search ? 'search' : 'fixed-rate',
     payment: paymentEnabled,
+    instances: system ? Number(args.instances) : null,
     sustainedOrdersPerSecond: best?.rate ?? null,
     phases,
     overall: { placed: intendedAt.size, ackMs: percentiles(allAck), sagaMs: percentiles(allSaga), finalStates: mix, wallSeconds: +wallSeconds.toFixed(1) },

@@ -22,7 +22,19 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+function countFromEnv(name: string, fallback: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    console.error(`✖ ${name} must be a whole number from 1 to ${max}, got ${JSON.stringify(raw)}.`);
+    process.exit(1);
+  }
+  return n;
+}
+
 const gatewayPort = portFromEnv('OMS_PORT', 8080);
+const instances = countFromEnv('OMS_INSTANCES', 1, 16);
 const servicePorts = Object.fromEntries(serviceCatalog.map((s) => [s.name, portFromEnv(s.portVar, s.defaultPort)]));
 const dataDir = process.env.OMS_DATA_DIR ?? join(root, '.data');
 const logDir = join(dataDir, 'logs');
@@ -60,6 +72,7 @@ try {
     prefix: process.env.OMS_TOPIC_PREFIX ?? '',
     gatewayPort,
     servicePorts,
+    instances,
     logDir,
     demoData,
     logLevel: process.env.LOG_LEVEL ?? 'info',
@@ -67,11 +80,11 @@ try {
   });
   stopSystem = () => system.stop();
   for (const s of system.services.values()) s.process.once('exit', (code, signal) => {
-    if (!shuttingDown) console.error(`✖ the ${s.spec.name} service stopped unexpectedly (${signal ?? `exit ${code}`}); see ${join(logDir, `${s.spec.name}.log`)}`);
+    if (!shuttingDown) console.error(`✖ ${s.name} (the ${s.spec.name} service) stopped unexpectedly (${signal ?? `exit ${code}`}); see ${join(logDir, `${s.name}.log`)}`);
   });
-  console.log(`\nReady in ${elapsed()}:`);
-  for (const s of [...system.services.values()].sort((a, b) => a.port - b.port)) {
-    console.log(`  ${s.spec.name.padEnd(13)} ${s.url}   (${s.spec.prefixes[0]}, log: ${join(logDir, `${s.spec.name}.log`)})`);
+  console.log(`\nReady in ${elapsed()}${instances > 1 ? `, ${instances} instances of every service` : ''}:`);
+  for (const s of [...system.services.values()].sort((a, b) => a.spec.defaultPort - b.spec.defaultPort || a.instance - b.instance)) {
+    console.log(`  ${s.name.padEnd(13)} ${s.url}   (${s.spec.prefixes[0]}, log: ${join(logDir, `${s.name}.log`)})`);
   }
   console.log(`  ${'kafka'.padEnd(13)} ${infra.brokers}`);
   console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);

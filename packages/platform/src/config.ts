@@ -37,6 +37,13 @@ export const BaseConfig = {
   OMS_TRUSTED_PROXIES: Type.String({ default: '' }),
   /** How often each service deletes inbox entries past their retention. */
   INBOX_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1_000, default: 3_600_000 }),
+  /**
+   * This instance's name, the same across its restarts and unique among the service's live
+   * instances (a StatefulSet pod's name; `npm start` sets `order`, `order-2`, …): its Kafka
+   * consumer's static group membership, so a restart takes its partitions back without a
+   * rebalance. Empty: dynamic membership.
+   */
+  OMS_INSTANCE_ID: Type.String({ default: '', pattern: '^\\S*$' }),
   /** The outbox relay's leadership lease: with several instances, a vanished leader is replaced within this plus a fifth. */
   OMS_RELAY_LEASE_MS: Type.Integer({ minimum: 500, default: 5_000 }),
 };

@@ -93,6 +93,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
       topicPrefix: config.OMS_TOPIC_PREFIX,
       handler,
       logger,
+      groupInstanceId: config.OMS_INSTANCE_ID || undefined,
     });
   }
   const background = def.background?.(ctx);

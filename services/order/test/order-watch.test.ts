@@ -65,3 +65,35 @@ test('waits are bounded per caller and per process: past the bound a request ans
   assert.equal(watch.waiting, 0);
   assert.equal(watch.watchedOrders, 0);
 });
+
+test('changes made by another instance are found by one poll for all watched orders, each named with the status its waiters last read', async () => {
+  const watch = new OrderWatch({ recheckMs: 60_000 }); // no periodic re-read and no local signal: only the poll can wake them
+  const statuses = new Map([['a', 'CREATED'], ['b', 'CREATED']]);
+  const polls: Array<Record<string, string>> = [];
+  watch.pollWith({
+    everyMs: 10,
+    changed: (seen) => {
+      polls.push(Object.fromEntries(seen));
+      return Promise.resolve([...seen].filter(([id, status]) => statuses.get(id) !== status).map(([id]) => id));
+    },
+  });
+  const read = (id: string) => () => Promise.resolve(statuses.get(id)!);
+  const final = (s: string) => s === 'READY_FOR_DELIVERY' || s === 'FAILED';
+  const a = watch.until('a', read('a'), final, 10_000, 'c1', undefined, (s) => s);
+  const b = watch.until('b', read('b'), final, 10_000, 'c2', undefined, (s) => s);
+  await new Promise((r) => setTimeout(r, 40));
+  assert.ok(polls.some((p) => p.a === 'CREATED' && p.b === 'CREATED'), 'one poll asks about both');
+  statuses.set('a', 'READY_FOR_DELIVERY'); // committed elsewhere: no changed() here
+  assert.equal(await a, 'READY_FOR_DELIVERY');
+  statuses.set('b', 'STOCK_RESERVED');
+  await new Promise((r) => setTimeout(r, 40));
+  assert.ok(polls.at(-1)!.b === 'STOCK_RESERVED' && !('a' in polls.at(-1)!), 'a waiter that read again is asked about with what it read; a finished one not at all');
+  statuses.set('b', 'FAILED');
+  assert.equal(await b, 'FAILED');
+  await new Promise((r) => setTimeout(r, 30));
+  const count = polls.length;
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(polls.length, count, 'nobody waits: no polls');
+  assert.equal(watch.watchedOrders, 0);
+  watch.close();
+});

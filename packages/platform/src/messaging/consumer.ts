@@ -37,6 +37,12 @@ export interface ConsumerOptions<DB> {
   commitIntervalMs?: number;
   /** Called after each processed batch (tests, metrics). */
   onBatch?: (size: number) => void;
+  /**
+   * A name for this instance that stays the same across its restarts (Kafka's static membership,
+   * KIP-345): a restarted instance takes its partitions back at once, without a rebalance of the
+   * whole group. Unique among the live instances of a service; none = dynamic membership.
+   */
+  groupInstanceId?: string;
 }
 
 export interface RunningConsumer {
@@ -89,6 +95,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       clientId: `${groupId}-${process.pid}`,
       bootstrapBrokers: opts.brokers,
       deserializers: rawDeserializers,
+      ...(opts.groupInstanceId ? { groupInstanceId: withPrefix(topicPrefix, opts.groupInstanceId) } : {}),
       sessionTimeout: 10_000,
       heartbeatInterval: 1_000,
       rebalanceTimeout: 15_000,

@@ -7,8 +7,12 @@ export interface Route {
   /** Path prefix, e.g. `/api/orders`. */
   prefix: string;
   service: string;
-  port: number;
+  /** The service's instances: requests go round-robin over them. */
+  ports: readonly number[];
 }
+
+/** How long an instance that refused a connection is passed over. */
+const DOWN_FOR_MS = 1_000;
 
 export interface Gateway {
   readonly url: string;
@@ -21,13 +25,67 @@ function docsIndex(services: readonly string[]): string {
 }
 
 /**
- * The one public base URL: forwards each request by path prefix to the service that owns it.
- * Plain streaming proxy over keep-alive connections; services stay independent processes.
+ * The one public base URL: forwards each request by path prefix to the service that owns it,
+ * round-robin over the service's instances. Plain proxy over keep-alive connections; services
+ * stay independent processes. An instance that refuses the connection (stopped, restarting) is
+ * passed over for a second and the request goes to the next one: a refused connection never
+ * reached a service, so resending it is safe for any method; a request body is read whole first
+ * (it is at most 1 MiB) so that it can be resent.
  */
 export async function startGateway(opts: { port: number; host?: string; routes: readonly Route[] }): Promise<Gateway> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const routes = [...opts.routes].sort((a, b) => b.prefix.length - a.prefix.length);
   const services = [...new Set(routes.map((r) => r.service))];
+  const turn = new Map<string, number>();
+  const downUntil = new Map<number, number>();
+
+  /** The next instance of the route's service not tried yet, preferring those not passed over. */
+  const pick = (route: Route, tried: ReadonlySet<number>): number | undefined => {
+    const n = route.ports.length;
+    const start = turn.get(route.service) ?? 0;
+    turn.set(route.service, (start + 1) % n);
+    const now = Date.now();
+    let fallback: number | undefined;
+    for (let k = 0; k < n; k++) {
+      const port = route.ports[(start + k) % n]!;
+      if (tried.has(port)) continue;
+      if ((downUntil.get(port) ?? 0) <= now) return port;
+      fallback ??= port;
+    }
+    return fallback;
+  };
+
+  const sendProblem = (res: http.ServerResponse, status: number, body: object, headers: http.OutgoingHttpHeaders = {}) =>
+    res.writeHead(status, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, ...headers }).end(JSON.stringify(body));
+
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, route: Route, url: string, body: Buffer | undefined, tried: Set<number>) => {
+    const port = pick(route, tried);
+    if (port === undefined) {
+      sendProblem(res, 503, problem('SERVICE_UNAVAILABLE', `the ${route.service} service is not reachable`, url), { 'retry-after': '1' });
+      return;
+    }
+    tried.add(port);
+    // The gateway is the edge: it names the client's address itself (replacing whatever the client
+    // claimed), for the services' per-address rate limits, which trust this hop only.
+    const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' };
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: url, headers, agent }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (res.headersSent) return void res.destroy();
+      // Refused: nothing reached that instance. A reset on a kept-alive connection of a request
+      // without a body: the instance went away between requests; a GET is safe to send again.
+      const resend = error.code === 'ECONNREFUSED' || (upstream.reusedSocket && error.code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD'));
+      if (resend) {
+        downUntil.set(port, Date.now() + DOWN_FOR_MS);
+        forward(req, res, route, url, body, tried);
+        return;
+      }
+      sendProblem(res, 503, problem('SERVICE_UNAVAILABLE', `the ${route.service} service is not reachable`, url), { 'retry-after': '1' });
+    });
+    upstream.end(body);
+  };
 
   const server = http.createServer((req, res) => {
     res.setHeader('x-content-type-options', 'nosniff');
@@ -39,37 +97,30 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     }
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));
     if (!route) {
-      const body = problem('ROUTE_NOT_FOUND', `${req.method} ${path} is not a route`, url);
-      res.writeHead(404, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8` }).end(JSON.stringify(body));
+      sendProblem(res, 404, problem('ROUTE_NOT_FOUND', `${req.method} ${path} is not a route`, url));
       return;
     }
     // The edge enforces the body limit itself: forwarding an oversized body only to have the
     // service hang up mid-upload turns a clean 413 into a reset connection.
+    const tooLarge = (length: number) => {
+      sendProblem(res, 413, problem('BODY_TOO_LARGE', `the body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`, url), { connection: 'close' });
+      req.resume();
+    };
     const length = Number(req.headers['content-length'] ?? 0);
-    if (length > MAX_BODY_BYTES) {
-      const body = problem('BODY_TOO_LARGE', `the body is ${length} bytes; the limit is ${MAX_BODY_BYTES}`, url);
-      res.writeHead(413, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, connection: 'close' }).end(JSON.stringify(body));
+    if (length > MAX_BODY_BYTES) return void tooLarge(length);
+    if (length === 0 && req.headers['transfer-encoding'] === undefined) {
+      forward(req, res, route, url, undefined, new Set());
       req.resume();
       return;
     }
-    // The gateway is the edge: it names the client's address itself (replacing whatever the client
-    // claimed), for the services' per-address rate limits, which trust this hop only.
-    const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' };
-    const upstream = http.request(
-      { host: '127.0.0.1', port: route.port, method: req.method, path: url, headers, agent },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      req.unpipe(upstream);
-      req.resume();
-      if (res.headersSent) return void res.destroy();
-      const body = problem('SERVICE_UNAVAILABLE', `the ${route.service} service is not reachable`, url);
-      res.writeHead(503, { 'content-type': `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, 'retry-after': '1' }).end(JSON.stringify(body));
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.pipe(upstream);
+    req.on('end', () => (size > MAX_BODY_BYTES ? tooLarge(size) : forward(req, res, route, url, Buffer.concat(chunks), new Set())));
+    req.on('error', () => res.destroy());
   });
   server.keepAliveTimeout = 65_000;
 

@@ -15,8 +15,10 @@ export interface SystemOptions {
   /** Prefix for topics, consumer groups and database names: isolates systems sharing infrastructure. */
   prefix: string;
   gatewayPort: number;
-  /** Port per service name; 0 or missing = pick a free one. */
+  /** Port per service name (its first instance); 0 or missing = pick a free one. */
   servicePorts?: Partial<Record<string, number>>;
+  /** Instances of every service (default 1); the gateway spreads requests over them. */
+  instances?: number;
   logDir: string;
   demoData?: boolean;
   logLevel?: string;
@@ -29,6 +31,9 @@ export interface SystemOptions {
 }
 
 export interface RunningSystemService {
+  /** The instance's name: the service's for the first (`order`), with its number for the others (`order-2`). */
+  name: string;
+  instance: number;
   spec: ServiceSpec;
   port: number;
   url: string;
@@ -37,8 +42,11 @@ export interface RunningSystemService {
 
 export interface RunningSystem {
   readonly baseUrl: string;
+  /** Every instance by its name (`order`, `order-2`, …). */
   readonly services: ReadonlyMap<string, RunningSystemService>;
-  /** Sends a signal to one service (e.g. SIGKILL in crash tests). Resolves when it has exited. */
+  /** The instances of one service, first to last. */
+  instancesOf(service: string): RunningSystemService[];
+  /** Sends a signal to one service instance (e.g. SIGKILL in crash tests). Resolves when it has exited. */
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
   /** Starts a stopped service again on the same port and waits until it is ready. */
   restart(name: string): Promise<void>;
@@ -73,8 +81,12 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   await ensureTopics(opts.brokers.split(','), systemTopics(opts.prefix, opts.partitions ?? 6));
   const services = new Map<string, RunningSystemService>();
 
-  const spawnService = (spec: ServiceSpec, port: number): ChildProcess => {
-    const logFile = join(opts.logDir, `${spec.name}.log`);
+  const instances = opts.instances ?? 1;
+  if (!Number.isInteger(instances) || instances < 1) throw new Error(`instances must be a whole number of at least 1, got ${instances}`);
+  const instanceName = (spec: ServiceSpec, i: number) => (i === 1 ? spec.name : `${spec.name}-${i}`);
+
+  const spawnService = (spec: ServiceSpec, name: string, port: number): ChildProcess => {
+    const logFile = join(opts.logDir, `${name}.log`);
     const out = createWriteStream(logFile, { flags: 'a' });
     // A 2 MB young generation (V8 grows it to 16 MB and more under load) and a 160 MB old one:
     // measured 25-40 % less resident memory per service in the benchmark (under 200 MiB), for a
@@ -91,6 +103,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         OMS_DEMO_DATA: opts.demoData ? 'true' : 'false',
         LOG_LEVEL: opts.logLevel ?? 'info',
         OMS_PARENT_PID: String(process.pid),
+        OMS_INSTANCE_ID: name,
         OMS_AUTH_PUBLIC_KEYS: opts.auth.publicKeys,
         OMS_AUTH_SIGNING_KEY: spec.signsTokens ? opts.auth.signingKey : '',
         // The local gateway forwards the client's address in X-Forwarded-For (rate limits key on it).
@@ -104,22 +117,27 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     return child;
   };
 
-  const startOne = async (spec: ServiceSpec, port: number) => {
-    const child = spawnService(spec, port);
+  const startOne = async (spec: ServiceSpec, instance: number, port: number) => {
+    const name = instanceName(spec, instance);
+    const child = spawnService(spec, name, port);
     const url = `http://127.0.0.1:${port}`;
-    services.set(spec.name, { spec, port, url, process: child });
-    await waitReady(url, child, spec.name, join(opts.logDir, `${spec.name}.log`));
+    services.set(name, { name, instance, spec, port, url, process: child });
+    await waitReady(url, child, name, join(opts.logDir, `${name}.log`));
     return url;
   };
 
   try {
-    await Promise.all(
-      serviceCatalog.map(async (spec) => {
-        const port = opts.servicePorts?.[spec.name] || (await findFreePort());
-        progress(`starting ${spec.name} service`);
-        await startOne(spec, port);
-      }),
-    );
+    // The first instance of each service first: it runs the migrations (the others would wait on
+    // the migration lock anyway) and makes the demo data.
+    for (let i = 1; i <= instances; i++) {
+      await Promise.all(
+        serviceCatalog.map(async (spec) => {
+          const port = (i === 1 && opts.servicePorts?.[spec.name]) || (await findFreePort());
+          progress(`starting ${instances > 1 ? `${instanceName(spec, i)} (${spec.name} service, instance ${i} of ${instances})` : `${spec.name} service`}`);
+          await startOne(spec, i, port);
+        }),
+      );
+    }
   } catch (error) {
     for (const s of services.values()) s.process.kill('SIGKILL');
     throw error;
@@ -129,7 +147,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   try {
     gateway = await startGateway({
       port: opts.gatewayPort,
-      routes: [...services.values()].flatMap((s) => s.spec.prefixes.map((prefix) => ({ prefix, service: s.spec.name, port: s.port }))),
+      routes: serviceCatalog.flatMap((spec) =>
+        spec.prefixes.map((prefix) => ({ prefix, service: spec.name, ports: [...services.values()].filter((s) => s.spec === spec).map((s) => s.port) })),
+      ),
     });
   } catch (error) {
     for (const s of services.values()) s.process.kill('SIGKILL');
@@ -142,6 +162,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const system: RunningSystem = {
     baseUrl: gateway.url,
     services,
+    instancesOf: (service) => [...services.values()].filter((s) => s.spec.name === service).sort((a, b) => a.instance - b.instance),
     async kill(name, signal = 'SIGTERM') {
       const s = services.get(name);
       if (!s) throw new Error(`no service ${name}`);
@@ -152,7 +173,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     async restart(name) {
       const s = services.get(name);
       if (!s) throw new Error(`no service ${name}`);
-      await startOne(s.spec, s.port);
+      await startOne(s.spec, s.instance, s.port);
     },
     async stop() {
       await gateway.close();

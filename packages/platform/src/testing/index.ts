@@ -16,7 +16,7 @@ export { waitForConsumersCaughtUp } from './kafka.ts';
  */
 export type TestSystem = RunningSystem & { prefix: string; logDir: string; auth: AuthKeys; operator: HarnessAccess['operator'] };
 
-export async function startTestSystem(opts: { env?: Record<string, string> } = {}): Promise<TestSystem> {
+export async function startTestSystem(opts: { env?: Record<string, string>; instances?: number } = {}): Promise<TestSystem> {
   const brokers = process.env.OMS_TEST_KAFKA_BROKERS;
   const databaseUrl = process.env.OMS_TEST_DATABASE_URL;
   if (!brokers || !databaseUrl) {
@@ -25,7 +25,7 @@ export async function startTestSystem(opts: { env?: Record<string, string> } = {
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const logDir = join(repoRoot, '.cache', 'test-logs', prefix);
   const access = harnessAccess();
-  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, auth: access.auth, env: { ...access.env, ...opts.env }, logLevel: 'info' });
+  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, auth: access.auth, env: { ...access.env, ...opts.env }, logLevel: 'info', instances: opts.instances });
   return Object.assign(system, { prefix, logDir, auth: access.auth, operator: access.operator });
 }
 
@@ -95,7 +95,7 @@ export type ApiClient = ReturnType<typeof apiClient>;
  * `api` forwards to the system's base URL once it is up, logged in as the system's operator;
  * `api.as(token)` is another caller (undefined: nobody logged in); `system()` gives the system.
  */
-export function useTestSystem(opts: { env?: Record<string, string> } = {}) {
+export function useTestSystem(opts: { env?: Record<string, string>; instances?: number } = {}) {
   let running: TestSystem | undefined;
   let client: ApiClient | undefined;
   const live = () => {

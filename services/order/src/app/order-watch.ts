@@ -6,16 +6,31 @@ export interface OrderWatchLimits {
   maxWaitsPerCaller?: number;
 }
 
+export interface OrderWatchPoll {
+  changed: ChangedOrders;
+  everyMs: number;
+  onError?: (error: unknown) => void;
+}
+
+/** Which of the watched orders (id → the status its waiters last read) now have another status. */
+export type ChangedOrders = (watched: ReadonlyMap<string, string>) => Promise<readonly string[]>;
+
 /**
  * Lets a request wait for an order to change (`Prefer: wait`) instead of polling. Whoever commits
  * a change to an order's saga in this process calls `changed(id)`; a waiter then reads the order
- * again. Another instance's commits are not seen here, so a waiter also reads again every
- * `recheckMs`: it never waits on a signal that cannot come. Waits are bounded per process and per
- * caller, so waiting requests cannot crowd the database pool.
+ * again. Another instance's commits (with several instances, the one that owns the order's
+ * partition decides its replies) are found by `poll`: one query every `pollMs` for all watched
+ * orders at once, whatever their number. A waiter also reads again every `recheckMs` on its own,
+ * so it never waits on a signal that cannot come. Waits are bounded per process and per caller,
+ * so waiting requests cannot crowd the database pool.
  */
 export class OrderWatch {
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #perCaller = new Map<string, number>();
+  /** The status each watched order had when its waiters last read it. */
+  readonly #seen = new Map<string, string>();
+  #poller: NodeJS.Timeout | undefined;
+  #polling = false;
   readonly #recheckMs: number;
   readonly #maxWaits: number;
   readonly #maxPerCaller: number;
@@ -28,11 +43,29 @@ export class OrderWatch {
     this.#maxPerCaller = limits.maxWaitsPerCaller ?? 20;
   }
 
+  /** Finds changes made by other instances: `poll.changed` every `poll.everyMs` while anyone waits. */
+  pollWith(poll: OrderWatchPoll): void {
+    clearInterval(this.#poller);
+    this.#poller = setInterval(() => {
+      if (this.#polling || this.#seen.size === 0) return;
+      this.#polling = true;
+      void poll
+        .changed(new Map(this.#seen))
+        .then((ids) => {
+          for (const id of ids) this.changed(id);
+        })
+        .catch((error: unknown) => poll.onError?.(error))
+        .finally(() => (this.#polling = false));
+    }, poll.everyMs);
+    this.#poller.unref();
+  }
+
   /** After a commit that changed the order's saga (its status may have changed). */
   changed(orderId: string): void {
     const waiters = this.#waiters.get(orderId);
     if (!waiters) return;
     this.#waiters.delete(orderId);
+    this.#seen.delete(orderId);
     for (const wake of waiters) wake();
   }
 
@@ -41,7 +74,7 @@ export class OrderWatch {
    * stopping, or `caller` or this process already waits as much as allowed); returns the last
    * value read. `current`, when the caller has just read the order, stands for the first read.
    */
-  async until<T>(orderId: string, read: () => Promise<T>, done: (value: T) => boolean, waitMs: number, caller = '', current?: T): Promise<T> {
+  async until<T>(orderId: string, read: () => Promise<T>, done: (value: T) => boolean, waitMs: number, caller = '', current?: T, statusOf?: (value: T) => string | undefined): Promise<T> {
     let value = current !== undefined ? current : await read();
     const callerWaits = this.#perCaller.get(caller) ?? 0;
     if (done(value) || this.#waits >= this.#maxWaits || callerWaits >= this.#maxPerCaller) return value;
@@ -50,7 +83,7 @@ export class OrderWatch {
     try {
       const deadline = Date.now() + waitMs;
       while (!done(value) && !this.#closed && Date.now() < deadline) {
-        await this.#signalOrTimeout(orderId, Math.min(this.#recheckMs, Math.max(0, deadline - Date.now())));
+        await this.#signalOrTimeout(orderId, Math.min(this.#recheckMs, Math.max(0, deadline - Date.now())), statusOf?.(value));
         value = await read();
       }
       return value;
@@ -62,14 +95,18 @@ export class OrderWatch {
     }
   }
 
-  #signalOrTimeout(orderId: string, ms: number): Promise<void> {
+  #signalOrTimeout(orderId: string, ms: number, status: string | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
       const waiters = this.#waiters.get(orderId) ?? new Set();
       this.#waiters.set(orderId, waiters);
+      if (status !== undefined) this.#seen.set(orderId, status);
       const forget = () => {
         clearTimeout(timer);
         waiters.delete(wake);
-        if (waiters.size === 0 && this.#waiters.get(orderId) === waiters) this.#waiters.delete(orderId);
+        if (waiters.size === 0 && this.#waiters.get(orderId) === waiters) {
+          this.#waiters.delete(orderId);
+          this.#seen.delete(orderId);
+        }
       };
       const timer = setTimeout(() => wake(), ms);
       function wake() {
@@ -93,6 +130,7 @@ export class OrderWatch {
   /** Ends every wait at once (shutdown): each answers with what it has. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#poller);
     for (const id of [...this.#waiters.keys()]) this.changed(id);
   }
 }

@@ -118,3 +118,13 @@ export async function listOrders(db: Kysely<OrderDb>, filter: ListFilter): Promi
   }
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }
+
+/** Of the given orders (id → a status read earlier), those whose status is now another: one statement for any number. */
+export async function ordersChanged(db: Kysely<OrderDb>, seen: ReadonlyMap<string, string>): Promise<string[]> {
+  if (seen.size === 0) return [];
+  const { rows } = await sql<{ id: string }>`
+    select o.id from unnest(${[...seen.keys()]}::uuid[], ${[...seen.values()]}::text[]) as w(id, status)
+      join orders o on o.id = w.id
+     where o.status <> w.status`.execute(db);
+  return rows.map((r) => r.id);
+}

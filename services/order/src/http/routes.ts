@@ -16,7 +16,7 @@ import {
   type OutgoingMessage,
   type ServiceContext,
 } from '@oms/platform';
-import { findByIdempotencyKey, findOrder, historiesOf, historyOf, listOrders, newOrderRow, placeOrder, type OrderRow } from '../db/orders.ts';
+import { findByIdempotencyKey, findOrder, ordersChanged, historiesOf, historyOf, listOrders, newOrderRow, placeOrder, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
@@ -55,7 +55,7 @@ const isFinal = (order: OrderRow | undefined) => order !== undefined && FinalSta
 async function waitedFor(request: FastifyRequest, db: ServiceContext<OrderDb, typeof OrderConfig>['db'], order: OrderRow): Promise<OrderRow | undefined> {
   const waitMs = preferredWaitMs(request.headers.prefer);
   if (waitMs === undefined) return undefined;
-  return (await orderWatch.until<OrderRow | undefined>(order.id, () => findOrder(db, order.id), isFinal, waitMs, request.principal?.id, order)) ?? order;
+  return (await orderWatch.until<OrderRow | undefined>(order.id, () => findOrder(db, order.id), isFinal, waitMs, request.principal?.id, order, (o) => o?.status)) ?? order;
 }
 
 /** A customer's view of another's order is the same as of an order that does not exist. */
@@ -138,6 +138,8 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
     return toOrderDto(order, await historyOf(db, order.id));
   });
 
+  // With several instances, another one may decide a waited-for order's saga: one query finds them all.
+  orderWatch.pollWith({ changed: (seen) => ordersChanged(db, seen), everyMs: ctx.config.OMS_ORDER_WATCH_POLL_MS, onError: (error) => ctx.logger.warn({ err: error }, 'reading waited-for orders failed') });
   // Waiting requests answer at once when the service stops, rather than hold its shutdown.
   app.addHook('preClose', (done) => {
     orderWatch.close();
