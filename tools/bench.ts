@@ -5,6 +5,7 @@
 //   npm run bench -- --rate 200 --duration 20          fixed rate
 //   npm run bench -- --search                           raise the rate step by step
 //   npm run bench -- --instances 2                      two instances of every service (or OMS_INSTANCES=2)
+//   npm run bench -- --kafka-nodes 3                    a three-node Kafka cluster (or OMS_KAFKA_NODES=3)
 //   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,7 +17,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
 import { harnessAccess, login, startSystem, type RunningSystem } from '@oms/platform/system';
-import { startInfra, type Infra } from './infra.ts';
+import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 import { checkInvariants, transactionCounts, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
 import { ProcessSampler } from './lib/process-stats.ts';
 import { renderChart } from './lib/chart.ts';
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     skus: { type: 'string', default: '500' },
     payment: { type: 'string', default: 'on' },
     instances: { type: 'string', default: process.env.OMS_INSTANCES || '1' },
+    'kafka-nodes': { type: 'string', default: String(kafkaNodesFromEnv()) },
     'base-url': { type: 'string' },
     prefix: { type: 'string' },
     // With --base-url: the operator that seeds the run (the demo operator of npm start by default).
@@ -93,7 +95,8 @@ if (args['base-url']) {
 } else {
   dataDir = await mkdtemp(join(tmpdir(), 'oms-bench-'));
   await chmod(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
-  infra = await startInfra({ root, dataDir, progress: log });
+  if (args['kafka-nodes'] !== '1' && args['kafka-nodes'] !== '3') throw new Error(`--kafka-nodes must be 1 or 3, got ${args['kafka-nodes']}`);
+  infra = await startInfra({ root, dataDir, progress: log, kafkaNodes: Number(args['kafka-nodes']) });
   prefix = args.prefix ?? `bench${Date.now()}`;
   // OMS_PROFILE_DIR=<dir>: every service writes a V8 CPU profile there when it stops (open in Chrome DevTools).
   const profileDir = process.env.OMS_PROFILE_DIR;
@@ -106,6 +109,7 @@ if (args['base-url']) {
     prefix,
     gatewayPort: 0,
     instances: Number(args.instances),
+    replicationFactor: infra.replicationFactor,
     logDir: join(dataDir, 'logs'),
     logLevel: 'warn',
     progress: log,
@@ -122,7 +126,8 @@ if (args['base-url']) {
 
 const processes = new ProcessSampler();
 if (system) for (const [name, s] of system.services) if (s.process.pid) processes.track(name, s.process.pid);
-if (infra?.pids.kafka) processes.track('kafka', infra.pids.kafka);
+if (infra?.kafka && infra.kafka.nodes.length > 1) for (const n of infra.kafka.nodes) processes.track(`kafka-${n.nodeId}`, n.pid!);
+else if (infra?.pids.kafka) processes.track('kafka', infra.pids.kafka);
 if (infra?.pids.postgres) processes.track('postgres', infra.pids.postgres, { withChildren: true });
 processes.track('load generator + gateway', process.pid);
 
@@ -329,6 +334,7 @@ try {
     mode: args.search ? 'search' : 'fixed-rate',
     payment: paymentEnabled,
     instances: system ? Number(args.instances) : null,
+    kafkaNodes: infra?.kafka ? infra.kafka.nodes.length : null,
     sustainedOrdersPerSecond: best?.rate ?? null,
     phases,
     overall: { placed: intendedAt.size, ackMs: percentiles(allAck), sagaMs: percentiles(allSaga), finalStates: mix, wallSeconds: +wallSeconds.toFixed(1) },

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { serviceCatalog, startSystem } from '@oms/platform/system';
 import { localAuthKeys } from '@oms/platform/local';
-import { startInfra, type Infra } from './infra.ts';
+import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const started = Date.now();
@@ -61,6 +61,7 @@ try {
     root,
     dataDir,
     ports: { kafka: portFromEnv('OMS_KAFKA_PORT', 19092), controller: portFromEnv('OMS_KAFKA_CONTROLLER_PORT', 19093), postgres: portFromEnv('OMS_PG_PORT', 15432) },
+    kafkaNodes: kafkaNodesFromEnv(),
     progress,
   });
   const auth = localAuthKeys(dataDir);
@@ -73,6 +74,7 @@ try {
     gatewayPort,
     servicePorts,
     instances,
+    replicationFactor: infra.replicationFactor,
     logDir,
     demoData,
     logLevel: process.env.LOG_LEVEL ?? 'info',

@@ -2,6 +2,11 @@
 // injected several times; then the invariants of ARCHITECTURE.md are checked on the services' own
 // databases and a summary is printed. It runs its own Kafka and PostgreSQL, because it stops and
 // restarts them.
+//
+// `npm run test:faults-cluster` runs it again with two instances of every service and a three-node
+// Kafka cluster (OMS_FAULTS_INSTANCES=2, OMS_FAULTS_KAFKA_NODES=3): one instance of each service is
+// SIGKILLed at a time (a consumer-group rebalance), one broker at a time is killed and restarted,
+// and cancels and operator retries go to random instances.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -16,6 +21,8 @@ import { apiClient, login, waitForConsumersCaughtUp, type ApiClient, type ApiRes
 import { checkInvariants, SERVICES, waitUntilSettled } from '../../tools/lib/invariants.ts';
 import { faultSummary, type FaultSummary } from './summary.ts';
 
+const INSTANCES = Number(process.env.OMS_FAULTS_INSTANCES || 1);
+const KAFKA_NODES = Number(process.env.OMS_FAULTS_KAFKA_NODES || 1);
 const PREFIX = `faults${randomBytes(2).toString('hex')}`;
 const DEADLINE_MS = 3_000;
 const PARTICIPANTS = ['user', 'inventory', 'payment'] as const;
@@ -27,14 +34,15 @@ const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.lengt
 
 interface Infra {
   dataDir: string;
-  ports: { pg: number; kafka: number; controller: number };
+  ports: { pg: number; kafka: number; controller: number; moreNodes: { port: number; controllerPort: number }[] };
   pg: LocalPostgres;
   kafka: LocalKafka;
 }
 
 const startPg = (i: Pick<Infra, 'dataDir' | 'ports'>) => startLocalPostgres({ dataDir: join(i.dataDir, 'postgres'), port: i.ports.pg });
 const startKafka = (i: Pick<Infra, 'dataDir' | 'ports'>) =>
-  startLocalKafka({ cacheDir: join(repoRoot, '.cache'), dataDir: join(i.dataDir, 'kafka'), port: i.ports.kafka, controllerPort: i.ports.controller, heapMb: 384 });
+  startLocalKafka({ cacheDir: join(repoRoot, '.cache'), dataDir: join(i.dataDir, 'kafka'), port: i.ports.kafka, controllerPort: i.ports.controller, moreNodes: i.ports.moreNodes, heapMb: 384 });
+const bootstrap = (kafka: LocalKafka) => kafka.brokers.split(',');
 
 /**
  * Places orders at a steady pace through the public API while faults happen, as a careful client
@@ -44,6 +52,7 @@ const startKafka = (i: Pick<Infra, 'dataDir' | 'ports'>) =>
 class Load {
   readonly placed = new Map<string, { userId: string; items: { sku: string; quantity: number }[] }>();
   readonly cancelRequested = new Set<string>();
+  readonly retryRequested = new Set<string>();
   retries = 0;
   refused = 0;
   #running = false;
@@ -53,9 +62,12 @@ class Load {
   readonly api: ApiClient;
   readonly users: string[];
   readonly skus: { normal: string[]; hot: string[] };
+  /** The order service's instances, each addressed directly (operator retries go to a random one). */
+  readonly orderInstances: () => ApiClient[];
 
-  constructor(api: ApiClient, users: string[], skus: { normal: string[]; hot: string[] }) {
+  constructor(api: ApiClient, users: string[], skus: { normal: string[]; hot: string[] }, orderInstances: () => ApiClient[]) {
     this.api = api;
+    this.orderInstances = orderInstances;
     this.users = users;
     this.skus = skus;
   }
@@ -110,6 +122,13 @@ class Load {
       this.cancelRequested.add(res.body.id);
       const cancel = await this.#untilAnswered(() => this.api.post<unknown>(`/api/orders/${res.body.id}/cancel`));
       assert.ok([202, 409].includes(cancel.status), `cancel answered ${cancel.status}`);
+    } else if (Math.random() < 0.04) {
+      // An operator's retry at a random point of the saga, sent to a random order instance: it
+      // races the replies that instance does not own. Refused (409) unless the saga is overdue.
+      await pause(Math.random() * 400);
+      this.retryRequested.add(res.body.id);
+      const retry = await this.#untilAnswered(() => pick(this.orderInstances()).post<unknown>(`/api/admin/sagas/${res.body.id}/retry`));
+      assert.ok([202, 409].includes(retry.status), `retry answered ${retry.status} ${JSON.stringify(retry.body)}`);
     }
   }
 }
@@ -118,6 +137,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
   let infra: Infra;
   let system: RunningSystem;
   let api: ApiClient;
+  let operatorToken = '';
   const started = Date.now();
   const faults = new Map<string, number>();
   const count = (kind: string) => faults.set(kind, (faults.get(kind) ?? 0) + 1);
@@ -127,7 +147,9 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
   before(async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'oms-faults-'));
     await chmod(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root
-    const ports = { pg: await findFreePort(), kafka: await findFreePort(), controller: await findFreePort() };
+    const moreNodes = [];
+    for (let n = 1; n < KAFKA_NODES; n++) moreNodes.push({ port: await findFreePort(), controllerPort: await findFreePort() });
+    const ports = { pg: await findFreePort(), kafka: await findFreePort(), controller: await findFreePort(), moreNodes };
     const [pgServer, kafka] = await Promise.all([startPg({ dataDir, ports }), startKafka({ dataDir, ports })]);
     infra = { dataDir, ports, pg: pgServer, kafka };
     const logDir = join(repoRoot, '.cache', 'test-logs', PREFIX);
@@ -139,6 +161,8 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
       brokers: kafka.brokers,
       prefix: PREFIX,
       gatewayPort: 0,
+      instances: INSTANCES,
+      replicationFactor: kafka.replicationFactor,
       logDir,
       logLevel: 'info',
       env: {
@@ -153,8 +177,9 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     });
     // The operator drives the run: it seeds, places orders for every user (and for one who does not
     // exist), and cancels.
-    api = apiClient(system.baseUrl, (await login(system.baseUrl, access.operator.email, access.operator.password)).accessToken);
-    log(`system up (logs in ${logDir})`);
+    operatorToken = (await login(system.baseUrl, access.operator.email, access.operator.password)).accessToken;
+    api = apiClient(system.baseUrl, operatorToken);
+    log(`system up: ${INSTANCES} instance(s) of every service, ${KAFKA_NODES} Kafka node(s) (logs in ${logDir})`);
   });
 
   after(async () => {
@@ -193,6 +218,15 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     infra.kafka = await startKafka(infra);
   }
 
+  /** One node of the cluster killed, down for a while, and started again: the other two keep a quorum and the in-sync minimum. */
+  async function restartOneBroker(downMs: number): Promise<number> {
+    const node = pick(infra.kafka.nodes);
+    await node.stop('SIGKILL');
+    await pause(downMs);
+    await node.start();
+    return node.nodeId;
+  }
+
   async function restartPostgres(): Promise<void> {
     await infra.pg.stop();
     await pause(2_000);
@@ -201,7 +235,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
 
   /** Reads what a topic holds (up to `max` records). */
   async function readTopic(topic: string, max: number): Promise<{ key: string; value: string }[]> {
-    const consumer = new Consumer({ groupId: `fault-reader-${randomUUID()}`, clientId: 'fault-reader', bootstrapBrokers: [infra.kafka.brokers], deserializers: stringDeserializers });
+    const consumer = new Consumer({ groupId: `fault-reader-${randomUUID()}`, clientId: 'fault-reader', bootstrapBrokers: bootstrap(infra.kafka), deserializers: stringDeserializers });
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST, maxWaitTime: 200 });
     const found: { key: string; value: string }[] = [];
     try {
@@ -235,7 +269,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     });
     const records = envelopes.slice(-60).reverse();
     const again = records.flatMap((r) => [r, r, { key: r.key, value: JSON.stringify({ ...JSON.parse(r.value), messageId: randomUUID() }) }]);
-    const producer = new Producer({ clientId: 'fault-dup', bootstrapBrokers: [infra.kafka.brokers], serializers: stringSerializers });
+    const producer = new Producer({ clientId: 'fault-dup', bootstrapBrokers: bootstrap(infra.kafka), serializers: stringSerializers });
     await producer.send({ messages: again.map((r) => ({ topic: full, key: r.key, value: r.value })) });
     await producer.close();
   }
@@ -245,7 +279,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     const full = prefixed(PREFIX, topic);
     const envelope = { messageId: randomUUID(), version: 1, orderId: randomUUID(), correlationId: randomUUID(), causationId: null, occurredAt: new Date().toISOString() };
     const values = ['{{{ not json', JSON.stringify({ hello: 'world' }), JSON.stringify({ ...envelope, type: 'no.such-type', payload: {} }), JSON.stringify({ ...envelope, type: 'inventory.reserve-stock', payload: { items: 'none' } })];
-    const producer = new Producer({ clientId: 'fault-poison', bootstrapBrokers: [infra.kafka.brokers], serializers: stringSerializers });
+    const producer = new Producer({ clientId: 'fault-poison', bootstrapBrokers: bootstrap(infra.kafka), serializers: stringSerializers });
     await producer.send({ messages: values.map((value) => ({ topic: full, key: `poison-${randomUUID()}`, value })) });
     await producer.close();
     poisonSent += values.length;
@@ -253,7 +287,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
 
   test('faults while orders flow, then every invariant holds', { timeout: 600_000 }, async () => {
     const { users, skus } = await seed();
-    const load = new Load(api, users, skus);
+    const load = new Load(api, users, skus, () => system.instancesOf('order').map((s) => apiClient(s.url, operatorToken)));
     load.start(20);
     try {
       await injectFaults();
@@ -269,10 +303,11 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     await pause(2_000);
 
     for (let round = 0; round < 2; round++) {
-      for (const name of [...SERVICES].sort(() => Math.random() - 0.5)) {
+      for (const service of [...SERVICES].sort(() => Math.random() - 0.5)) {
         await pause(300 + Math.random() * 1_200);
+        const name = pick(system.instancesOf(service)).name; // with several instances, one of them
         await system.kill(name, 'SIGKILL');
-        count(`SIGKILL ${name}`);
+        count(INSTANCES > 1 ? `SIGKILL one instance of ${service}` : `SIGKILL ${service}`);
         await system.restart(name);
       }
       log(`round ${round + 1}: every service SIGKILLed at a random moment and restarted`);
@@ -280,7 +315,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
 
     for (const name of [...PARTICIPANTS, ...PARTICIPANTS]) {
       // Silent for longer than the deadline (stopped, not dead: its connections stay open), then back.
-      const child = system.services.get(name)!.process;
+      const child = pick(system.instancesOf(name)).process;
       child.kill('SIGSTOP');
       count(`${name} unresponsive past the deadline`);
       await pause(DEADLINE_MS + 1_000);
@@ -289,13 +324,22 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     }
     log('participants silenced past the deadline and resumed');
 
-    // The second outage outlasts the Kafka client's own retries (10 × 0.5 s): consumers must rebuild.
-    for (const downMs of [2_000, 8_000]) {
-      await restartKafka(downMs);
-      count('Kafka broker stopped and restarted');
-      await pause(2_000);
+    if (infra.kafka.nodes.length > 1) {
+      for (const downMs of [3_000, 8_000]) {
+        const nodeId = await restartOneBroker(downMs);
+        count('one Kafka broker SIGKILLed and restarted');
+        log(`Kafka node ${nodeId} SIGKILLed, down ${downMs / 1000} s, restarted`);
+        await pause(2_000);
+      }
+    } else {
+      // The second outage outlasts the Kafka client's own retries (10 × 0.5 s): consumers must rebuild.
+      for (const downMs of [2_000, 8_000]) {
+        await restartKafka(downMs);
+        count('Kafka broker stopped and restarted');
+        await pause(2_000);
+      }
+      log('Kafka stopped and restarted twice');
     }
-    log('Kafka stopped and restarted twice');
 
     for (let i = 0; i < 2; i++) {
       await restartPostgres();
@@ -320,7 +364,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
   /** Lets everything settle: every saga final, every outbox drained, every consumer caught up. */
   async function settle(): Promise<void> {
     await waitUntilSettled({ databaseUrl: infra.pg.url, prefix: PREFIX });
-    await waitForConsumersCaughtUp([infra.kafka.brokers], PREFIX, {
+    await waitForConsumersCaughtUp(bootstrap(infra.kafka), PREFIX, {
       order: Topics.sagaReplies,
       inventory: Topics.inventoryCommands,
       user: Topics.userCommands,
@@ -336,12 +380,18 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     // Poison is parked, none lost, none applied.
     const poisonParked = report.parkedWithoutOrder;
     if (poisonParked !== poisonSent) violations.push(`${poisonSent} poison messages sent, ${poisonParked} parked`);
+    // Compensations may be retried up to 1,000 times here: none gives up, so no saga may be left
+    // needing an operator (COMPENSATION_FAILED, or overdue) once everything has settled.
+    const attention = await api.get<{ items: { orderId: string; state: string }[] }>('/api/admin/sagas?limit=100');
+    for (const s of attention.body.items) violations.push(`saga ${s.orderId} left in ${s.state} needing an operator`);
 
     const summary: FaultSummary = faultSummary({
       faults,
       orders: orders.map((o) => o.status),
       failureReasons: orders.flatMap((o) => o.failureReasons),
       cancelRequests: load.cancelRequested.size,
+      retryRequests: load.retryRequested.size,
+      shape: { instances: INSTANCES, kafkaNodes: infra.kafka.nodes.length },
       clientRetries: load.retries,
       poisonSent,
       poisonParked,
@@ -350,7 +400,7 @@ describe('fault suite: orders keep their invariants through crashes, broker and 
     });
     console.log(summary.text);
     await mkdir(join(repoRoot, '.cache'), { recursive: true });
-    await writeFile(join(repoRoot, '.cache', 'fault-suite-latest.json'), `${JSON.stringify(summary.json, null, 2)}\n`);
+    await writeFile(join(repoRoot, '.cache', INSTANCES > 1 || KAFKA_NODES > 1 ? 'fault-suite-cluster-latest.json' : 'fault-suite-latest.json'), `${JSON.stringify(summary.json, null, 2)}\n`);
 
     assert.equal(load.refused, 0, 'no order was refused');
     assert.ok(load.placed.size > 300, `enough orders flowed (${load.placed.size})`);

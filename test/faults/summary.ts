@@ -9,6 +9,10 @@ export function faultSummary(o: {
   orders: readonly string[];
   failureReasons: readonly string[];
   cancelRequests: number;
+  /** Operator retries sent to random order instances while sagas ran. */
+  retryRequests?: number;
+  /** The shape of the system: instances of every service, Kafka nodes. */
+  shape?: { instances: number; kafkaNodes: number };
   clientRetries: number;
   poisonSent: number;
   poisonParked: number;
@@ -22,10 +26,10 @@ export function faultSummary(o: {
   const totalFaults = [...o.faults.values()].reduce((a, b) => a + b, 0);
   const lines = [
     '',
-    '══ fault suite summary ══',
+    `══ fault suite summary${o.shape ? ` (${o.shape.instances} instance${o.shape.instances > 1 ? 's' : ''} of every service, ${o.shape.kafkaNodes} Kafka node${o.shape.kafkaNodes > 1 ? 's' : ''})` : ''} ══`,
     `faults injected: ${totalFaults}`,
     ...[...o.faults].map(([kind, n]) => `  ${String(n).padStart(3)} × ${kind}`),
-    `orders placed: ${o.orders.length} (cancel requested for ${o.cancelRequests}; ${o.clientRetries} client retries while parts were down)`,
+    `orders placed: ${o.orders.length} (cancel requested for ${o.cancelRequests}${o.retryRequests ? `, operator retry for ${o.retryRequests}` : ''}; ${o.clientRetries} client retries while parts were down)`,
     ...[...perState].sort().map(([state, n]) => `  ${String(n).padStart(5)} ${state}`),
     `failure reasons: ${[...reasons].sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ') || 'none'}`,
     `poison messages: ${o.poisonSent} sent, ${o.poisonParked} parked as dead letters`,
@@ -43,6 +47,8 @@ export function faultSummary(o: {
       ordersPerFinalState: Object.fromEntries(perState),
       failureReasons: Object.fromEntries(reasons),
       cancelRequests: o.cancelRequests,
+      retryRequests: o.retryRequests ?? 0,
+      ...(o.shape ? { shape: o.shape } : {}),
       clientRetries: o.clientRetries,
       poisonSent: o.poisonSent,
       poisonParked: o.poisonParked,

@@ -1,5 +1,6 @@
-// Apache Kafka itself (the Java broker from Maven Central), run as a single-node KRaft cluster on
-// loopback for npm start and the tests, so that nothing but a JDK and Maven has to be installed.
+// Apache Kafka itself (the Java broker from Maven Central), run as a KRaft cluster on loopback for
+// npm start and the tests (one node, or three with OMS_KAFKA_NODES=3), so that nothing but a JDK
+// and Maven has to be installed.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
@@ -103,37 +104,75 @@ export interface LocalKafkaOptions {
   /** Address to listen on; 127.0.0.1 unless told. */
   host?: string;
   log?: (msg: string) => void;
-  /** Java heap; 512 MB unless told. */
+  /** Java heap per node; 512 MB unless told. */
   heapMb?: number;
+  /**
+   * The ports of nodes 2, 3, … of a cluster (each a broker and a KRaft controller in one JVM);
+   * none: one node. With three nodes, topics get 3 replicas and `min.insync.replicas=2`.
+   */
+  moreNodes?: readonly { port: number; controllerPort: number }[];
+}
+
+export interface LocalKafkaNode {
+  readonly nodeId: number;
+  readonly address: string;
+  readonly pid: number | undefined;
+  /** Stops this node alone (SIGKILL for a crash); the others keep serving if a quorum is left. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again on its data and waits until it serves. */
+  start(): Promise<void>;
 }
 
 export interface LocalKafka {
-  /** bootstrap address, `host:port` */
+  /** bootstrap addresses, `host:port,…` */
   brokers: string;
-  /** The broker's JVM (for the benchmark's CPU and memory figures). */
+  /** The first node's JVM (for the benchmark's CPU and memory figures). */
   pid: number | undefined;
+  /** Every node. */
+  nodes: readonly LocalKafkaNode[];
+  /** The replication factor topics should be created with: 1 for one node, 3 for three or more. */
+  replicationFactor: number;
   stop(): Promise<void>;
 }
 
-function serverProperties(host: string, port: number, controllerPort: number, logDirs: string): string {
+interface NodeSpec {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+}
+
+function serverProperties(host: string, node: NodeSpec, all: readonly NodeSpec[], logDirs: string): string {
+  const replicas = all.length >= 3 ? 3 : 1;
+  const minIsr = replicas === 3 ? 2 : 1;
   return `${[
     '# Written by packages/platform/src/local/kafka.ts on every start; edits are lost.',
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.bootstrap.servers=${host}:${controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${port}`,
+    `node.id=${node.nodeId}`,
+    // One node: a dynamic quorum of itself. Several: a static quorum of all of them.
+    all.length === 1
+      ? `controller.quorum.bootstrap.servers=${host}:${node.controllerPort}`
+      : `controller.quorum.voters=${all.map((n) => `${n.nodeId}@${host}:${n.controllerPort}`).join(',')}`,
+    `listeners=PLAINTEXT://${host}:${node.port},CONTROLLER://${host}:${node.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${host}:${node.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${logDirs}`,
-    // One broker: every internal topic has a single replica.
-    'offsets.topic.replication.factor=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
-    'share.coordinator.state.topic.replication.factor=1',
-    'share.coordinator.state.topic.min.isr=1',
-    'min.insync.replicas=1',
+    // Internal topics as replicated as the cluster allows; an acknowledged write (acks=all) is on
+    // two nodes at least when there are three.
+    `offsets.topic.replication.factor=${replicas}`,
+    `transaction.state.log.replication.factor=${replicas}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `share.coordinator.state.topic.replication.factor=${replicas}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    `default.replication.factor=${replicas}`,
+    `min.insync.replicas=${minIsr}`,
+    // Never elect a replica that missed acknowledged writes.
+    'unclean.leader.election.enable=false',
+    // A follower that stops fetching leaves the in-sync set after 10 s rather than 30: until then
+    // acks=all writes to partitions it follows wait for it. (A dead node is fenced by the
+    // controllers anyway once its 9 s broker session lapses.)
+    'replica.lag.time.max.ms=10000',
     // Fewer internal partitions than the defaults (50) start faster and cost less on a laptop.
     'offsets.topic.num.partitions=6',
     'transaction.state.log.num.partitions=6',
@@ -153,12 +192,12 @@ function serverProperties(host: string, port: number, controllerPort: number, lo
   ].join('\n')}`;
 }
 
-/** True when the broker answers a metadata request and lists itself (i.e. it is unfenced and serving). */
-async function brokerAnswers(brokers: string): Promise<boolean> {
-  const admin = new Admin({ clientId: 'oms-local-kafka-probe', bootstrapBrokers: [brokers], retries: 0, timeout: 2_000, connectTimeout: 2_000 });
+/** True when the broker answers a metadata request and lists at least `brokers` brokers (itself among them: it is unfenced and serving). */
+async function brokerAnswers(address: string, nodeId: number, brokers = 1): Promise<boolean> {
+  const admin = new Admin({ clientId: 'oms-local-kafka-probe', bootstrapBrokers: [address], retries: 0, timeout: 2_000, connectTimeout: 2_000 });
   try {
     const metadata = await admin.metadata({ topics: [], forceUpdate: true });
-    return metadata.brokers.size > 0;
+    return metadata.brokers.size >= brokers && metadata.brokers.has(nodeId);
   } catch {
     return false;
   } finally {
@@ -173,32 +212,31 @@ async function rotate(logFile: string): Promise<void> {
 }
 
 /**
- * Starts a single-node Kafka (broker and KRaft controller in one JVM) and resolves once it serves
- * requests. The data folder is formatted on first use only, so topics, messages and committed
- * offsets survive a restart.
+ * Starts Kafka (each node a broker and a KRaft controller in one JVM) and resolves once every node
+ * serves requests. One node keeps its files in `dataDir` itself; a cluster keeps node N's in
+ * `dataDir/node-N`. Data folders are formatted on first use only, so topics, messages and
+ * committed offsets survive a restart.
  */
 export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka> {
   const log = o.log ?? (() => undefined);
   const host = o.host ?? '127.0.0.1';
   const heapMb = o.heapMb ?? 512;
-  await assertPortFree(o.port, host, 'Kafka broker', 'OMS_KAFKA_PORT');
-  await assertPortFree(o.controllerPort, host, 'Kafka controller', 'OMS_KAFKA_CONTROLLER_PORT');
+  const specs: NodeSpec[] = [{ nodeId: 1, port: o.port, controllerPort: o.controllerPort }, ...(o.moreNodes ?? []).map((n, i) => ({ nodeId: i + 2, ...n }))];
+  const cluster = specs.length > 1;
+  for (const n of specs) {
+    const which = cluster ? ` (node ${n.nodeId})` : '';
+    await assertPortFree(n.port, host, `Kafka broker${which}`, 'OMS_KAFKA_PORT');
+    await assertPortFree(n.controllerPort, host, `Kafka controller${which}`, 'OMS_KAFKA_CONTROLLER_PORT');
+  }
   const libs = await ensureKafkaJars(o.cacheDir, log);
+  const root = resolve(o.dataDir);
+  // base64url may start with '-', which the storage tool would read as an option.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
 
-  const dataDir = resolve(o.dataDir);
-  const logDirs = join(dataDir, 'logs');
-  const props = join(dataDir, 'server.properties');
-  const logFile = join(dataDir, 'kafka.log');
-  await mkdir(dataDir, { recursive: true });
-  await writeFile(props, serverProperties(host, o.port, o.controllerPort, logDirs));
-  await rotate(logFile);
-  // The JVM writes straight into the file, so its last words survive even if this process dies.
-  const out = await open(logFile, 'a');
-
-  const jvm = [
+  const jvm = (dataDir: string) => [
     `-Xmx${heapMb}m`,
     `-Xms${Math.min(heapMb, 256)}m`,
-    // As Kafka's own start script does.
     // Kafka's start script picks G1 with a 20 ms pause goal; on a small heap and a few cores its
     // concurrent threads cost more CPU than they save. The parallel collector with two threads
     // (young pauses of a few ms here) leaves more CPU to the rest of the system.
@@ -206,7 +244,7 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
     '-XX:ParallelGCThreads=2',
     // C1 only: the C2 compiler kept one core ~27 % busy for the first minutes of traffic (perf, in
     // the benchmark), more than the broker's own request threads; C1's code is good enough for a
-    // single-node broker and it starts faster.
+    // local broker and it starts faster.
     '-XX:TieredStopAtLevel=1',
     '-XX:+ExitOnOutOfMemoryError',
     '-Djava.awt.headless=true',
@@ -218,53 +256,107 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
     `${libs}/*`,
   ];
 
-  try {
+  /** One node: its files, formatted on first use, and its JVM, started and stopped at will. */
+  const prepare = async (spec: NodeSpec) => {
+    const dataDir = cluster ? join(root, `node-${spec.nodeId}`) : root;
+    const logDirs = join(dataDir, 'logs');
+    const props = join(dataDir, 'server.properties');
+    const logFile = join(dataDir, 'kafka.log');
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(props, serverProperties(host, spec, specs, logDirs));
+    await rotate(logFile);
     // meta.properties is the last thing the format writes: without it the folder holds nothing worth keeping.
     if (!existsSync(join(logDirs, 'meta.properties'))) {
-      log('Formatting the Kafka data folder (first run only)…');
+      if (spec.nodeId === 1) log(`Formatting the Kafka data folder${cluster ? 's' : ''} (first run only)…`);
       await rm(logDirs, { recursive: true, force: true });
-      // base64url may start with '-', which the storage tool would read as an option.
-      let clusterId = randomBytes(16).toString('base64url');
-      while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-      const code = await run(javaBin(), [...jvm, 'kafka.tools.StorageTool', 'format', '--standalone', '--cluster-id', clusterId, '--config', props], out.fd);
-      if (code !== 0) throw new Error(`Formatting the Kafka data folder failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`);
+      const out = await open(logFile, 'a');
+      try {
+        const format = cluster ? ['--cluster-id', clusterId] : ['--standalone', '--cluster-id', clusterId];
+        const code = await run(javaBin(), [...jvm(dataDir), 'kafka.tools.StorageTool', 'format', ...format, '--config', props], out.fd);
+        if (code !== 0) throw new Error(`Formatting the Kafka data folder ${logDirs} failed (exit ${code}); last lines of ${logFile}:\n${await tail(logFile)}`);
+      } finally {
+        await out.close();
+      }
     }
+    const address = `${host}:${spec.port}`;
+    let child: ReturnType<typeof spawn> | undefined;
+    const onExit = (): void => void child?.kill('SIGTERM');
 
-    const child = spawn(javaBin(), [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', out.fd, out.fd] });
-    const spawnFailure: { error?: Error } = {};
-    child.once('error', (error) => (spawnFailure.error = error));
-    // If this process ends without stop() (an uncaught error, process.exit), take the broker down
-    // with it rather than leave it holding the ports.
-    const onExit = (): void => void child.kill('SIGTERM');
-    process.once('exit', onExit);
-    const stop = async (): Promise<void> => {
+    const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
       process.removeListener('exit', onExit);
-      await terminate(child, STOP_GRACE_MS);
+      if (!child) return;
+      if (signal === 'SIGTERM') await terminate(child, STOP_GRACE_MS);
+      else {
+        const gone = exited(child);
+        child.kill(signal);
+        await gone;
+      }
     };
+    const start = async (): Promise<void> => {
+      // The JVM writes straight into the file, so its last words survive even if this process dies.
+      const out = await open(logFile, 'a');
+      try {
+        const started = spawn(javaBin(), [...jvm(dataDir), 'kafka.Kafka', props], { stdio: ['ignore', out.fd, out.fd] });
+        child = started;
+        const spawnFailure: { error?: Error } = {};
+        started.once('error', (error) => (spawnFailure.error = error));
+        // If this process ends without stop() (an uncaught error, process.exit), take the broker
+        // down with it rather than leave it holding the ports.
+        process.once('exit', onExit);
+        const gone = exited(started);
+        const deadline = Date.now() + START_TIMEOUT_MS;
+        for (;;) {
+          if (spawnFailure.error) {
+            process.removeListener('exit', onExit);
+            throw new Error(`Could not run ${javaBin()} (${spawnFailure.error.message}): install a JDK 17+, ${USE_EXISTING}.`);
+          }
+          if (hasExited(started)) {
+            process.removeListener('exit', onExit);
+            throw new Error(`Kafka${cluster ? ` node ${spec.nodeId}` : ''} stopped during start (exit ${started.exitCode ?? started.signalCode}); last lines of ${logFile}:\n${await tail(logFile)}`);
+          }
+          if (Date.now() > deadline) {
+            await stop();
+            throw new Error(`Kafka did not answer on ${address} within ${START_TIMEOUT_MS / 1000}s; last lines of ${logFile}:\n${await tail(logFile)}`);
+          }
+          if (await Promise.race([brokerAnswers(address, spec.nodeId), gone.then(() => false)])) break;
+          // Only between attempts: a refused connection fails at once.
+          await Promise.race([new Promise((r) => setTimeout(r, 200)), gone]);
+        }
+      } finally {
+        // The child holds its own copy of the descriptor.
+        await out.close();
+      }
+    };
+    const node: LocalKafkaNode = {
+      nodeId: spec.nodeId,
+      address,
+      get pid() {
+        return child?.pid;
+      },
+      stop,
+      start,
+    };
+    return node;
+  };
 
-    const brokers = `${host}:${o.port}`;
-    const gone = exited(child);
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (spawnFailure.error) {
-        process.removeListener('exit', onExit);
-        throw new Error(`Could not run ${javaBin()} (${spawnFailure.error.message}): install a JDK 17+, ${USE_EXISTING}.`);
-      }
-      if (hasExited(child)) {
-        process.removeListener('exit', onExit);
-        throw new Error(`Kafka stopped during start (exit ${child.exitCode ?? child.signalCode}); last lines of ${logFile}:\n${await tail(logFile)}`);
-      }
-      if (Date.now() > deadline) {
-        await stop();
-        throw new Error(`Kafka did not answer on ${brokers} within ${START_TIMEOUT_MS / 1000}s; last lines of ${logFile}:\n${await tail(logFile)}`);
-      }
-      if (await Promise.race([brokerAnswers(brokers), gone.then(() => false)])) break;
-      // Only between attempts: a refused connection fails at once.
-      await Promise.race([new Promise((r) => setTimeout(r, 200)), gone]);
-    }
-    return { brokers, pid: child.pid, stop };
-  } finally {
-    // The child holds its own copy of the descriptor.
-    await out.close();
+  const nodes = await Promise.all(specs.map(prepare));
+  const stopAll = async () => {
+    await Promise.allSettled(nodes.map((n) => n.stop()));
+  };
+  try {
+    // Together: a node of a cluster answers only once a quorum of controllers is up.
+    await Promise.all(nodes.map((n) => n.start()));
+  } catch (error) {
+    await stopAll();
+    throw error;
   }
+  return {
+    brokers: nodes.map((n) => n.address).join(','),
+    get pid() {
+      return nodes[0]!.pid;
+    },
+    nodes,
+    replicationFactor: specs.length >= 3 ? 3 : 1,
+    stop: stopAll,
+  };
 }

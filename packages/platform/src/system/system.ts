@@ -23,6 +23,8 @@ export interface SystemOptions {
   demoData?: boolean;
   logLevel?: string;
   partitions?: number;
+  /** Copies of each topic partition: 3 on a three-node cluster. */
+  replicationFactor?: number;
   /** The token keys: the public ones go to every service, the private one to the user service only. */
   auth: AuthKeys;
   /** Extra environment for every service. */
@@ -78,7 +80,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const progress = opts.progress ?? (() => undefined);
   mkdirSync(opts.logDir, { recursive: true });
   progress('creating Kafka topics');
-  await ensureTopics(opts.brokers.split(','), systemTopics(opts.prefix, opts.partitions ?? 6));
+  await ensureTopics(opts.brokers.split(','), systemTopics(opts.prefix, opts.partitions ?? 6, opts.replicationFactor ?? 1));
   const services = new Map<string, RunningSystemService>();
 
   const instances = opts.instances ?? 1;
