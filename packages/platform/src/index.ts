@@ -18,3 +18,5 @@ export * from './service.ts';
 export * from './cursor.ts';
 export * from './retry.ts';
 export * from './db/lease.ts';
+export * from './messaging/outbox-refused.ts';
+export * from './http/outbox-refused-routes.ts';

@@ -6,6 +6,7 @@ import { ensureDatabase, openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import { messageApplier, startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
 import { deadLetterRoutes } from './http/dead-letter-routes.ts';
+import { outboxRefusedRoutes } from './http/outbox-refused-routes.ts';
 import { startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
 import { startInboxPruner } from './messaging/inbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
@@ -111,6 +112,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   });
   await def.routes(app, ctx);
   if (handler) deadLetterRoutes(app, { service: def.name, db: database.db, apply: messageApplier(handler, config.OMS_TOPIC_PREFIX) });
+  outboxRefusedRoutes(app, { service: def.name, db: database.db });
   try {
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (error) {
