@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { findFreePort } from '@oms/platform/local';
 import { harnessAccess, startSystem, type RunningSystem } from '@oms/platform/system';
-import { startInfra, type Infra } from './infra.ts';
+import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const log = (line: string) => console.log(`• ${line}`);
@@ -141,7 +141,7 @@ try {
   if (!target) {
     dataDir = await mkdtemp(join(tmpdir(), 'oms-loadtest-'));
     await chmod(dataDir, 0o755);
-    infra = await startInfra({ root, dataDir, progress: log });
+    infra = await startInfra({ root, dataDir, progress: log, kafkaNodes: kafkaNodesFromEnv() });
     const access = harnessAccess();
     operator = access.operator;
     system = await startSystem({
@@ -151,6 +151,9 @@ try {
       brokers: infra.brokers,
       prefix: `load${Date.now()}`,
       gatewayPort: await findFreePort(),
+      // OMS_INSTANCES=N and OMS_KAFKA_NODES=3 work here as under npm start.
+      instances: Number(process.env.OMS_INSTANCES || 1),
+      replicationFactor: infra.replicationFactor,
       logDir: join(dataDir, 'logs'),
       logLevel: 'warn',
       progress: log,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
@@ -41,7 +41,8 @@ function makeAjv(coerce: boolean): Ajv {
 export async function createHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
     loggerInstance: opts.logger,
-    disableRequestLogging: true,
+    // No "incoming request"/"request completed" lines: two per request would dominate the logs.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
     keepAliveTimeout: 65_000,
