@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useTestSystem, waitFor } from '@oms/platform/testing';
-import { createProduct, createUser, finalOrder, FINAL, product } from './fixtures.ts';
+import { assertOrdersSettled, createProduct, createUser } from './fixtures.ts';
 
 describe('crash recovery', () => {
   const { api, system } = useTestSystem();
@@ -24,21 +24,7 @@ describe('crash recovery', () => {
       await system().restart(victim);
       await placing;
       assert.ok(ids.length >= 20);
-      // A POST cut off by the crash may still have committed its order: count what the system holds.
-      const all = (await api.get(`/api/orders?userId=${user}&limit=200`)).body.items.map((o: { id: string }) => o.id) as string[];
-      assert.ok(ids.every((id) => all.includes(id)), 'every acknowledged order exists');
-
-      const finals = await Promise.all(all.map((id) => finalOrder(api, id, 90_000)));
-      for (const o of finals) {
-        assert.ok(FINAL.has(o.status));
-        assert.equal(o.history.filter((h: { status: string }) => FINAL.has(h.status)).length, 1, `order ${o.id} history ${JSON.stringify(o.history)}`);
-      }
-      const ready = finals.filter((o) => o.status === 'READY_FOR_DELIVERY').length;
-      assert.equal(ready, Math.min(60, all.length));
-      // Stock is conserved: 60 = available + reserved + committed, and only ready orders hold it.
-      const stock = await waitFor(() => product(api, sku), (p) => p.reserved === 0 && p.committed === ready, 'stock to settle');
-      assert.equal(stock.available + stock.reserved + stock.committed, 60);
-      assert.ok(stock.available >= 0);
+      await assertOrdersSettled(api, { userId: user, sku, stock: 60, acknowledged: ids });
     });
   }
 });

@@ -66,3 +66,26 @@ export async function product(api: ApiClient, sku: string) {
   assert.equal(res.status, 200);
   return res.body as { available: number; reserved: number; committed: number };
 }
+
+/**
+ * After a crash test that placed one-unit orders of `sku` (stock `stock`) for `userId`: every
+ * acknowledged order exists, each ends in exactly one final state, only running out of stock
+ * failed any, and the stock is conserved with nothing left reserved.
+ */
+export async function assertOrdersSettled(api: ApiClient, opts: { userId: string; sku: string; stock: number; acknowledged: readonly string[] }): Promise<void> {
+  const all = (await api.get(`/api/orders?userId=${opts.userId}&limit=200`)).body.items.map((o: { id: string }) => o.id) as string[];
+  // A POST cut off by a crash may still have committed its order: count what the system holds.
+  assert.ok(opts.acknowledged.every((id) => all.includes(id)), 'every acknowledged order exists');
+  const finals = await Promise.all(all.map((id) => finalOrder(api, id, 90_000)));
+  for (const o of finals) {
+    assert.ok(FINAL.has(o.status));
+    assert.equal(o.history.filter((h: { status: string }) => FINAL.has(h.status)).length, 1, `order ${o.id} history ${JSON.stringify(o.history)}`);
+  }
+  const ready = finals.filter((o) => o.status === 'READY_FOR_DELIVERY').length;
+  const reasons = finals.flatMap((o) => (o.failureReasons ?? []).map((r: { code: string }) => r.code));
+  assert.equal(ready, Math.min(opts.stock, all.length), `only running out of stock fails an order; failures: ${JSON.stringify(reasons)}`);
+  // Stock is conserved: stock = available + reserved + committed, and only ready orders hold it.
+  const settled = await waitFor(() => product(api, opts.sku), (p) => p.reserved === 0 && p.committed === ready, 'stock to settle', 60_000);
+  assert.equal(settled.available + settled.reserved + settled.committed, opts.stock);
+  assert.ok(settled.available >= 0);
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { apiClient, login, useTestSystem, waitFor } from '@oms/platform/testing';
-import { createProduct, createUser, finalOrder, FINAL, product } from './fixtures.ts';
+import { assertOrdersSettled, createProduct, createUser, product } from './fixtures.ts';
 
 const SERVICES = ['user', 'inventory', 'notification', 'payment', 'order'];
 
@@ -81,17 +81,6 @@ describe('two instances of every service', () => {
     for (const name of SERVICES) await system().restart(`${name}-2`);
     await placing;
 
-    const all = (await api.get(`/api/orders?userId=${user}&limit=200`)).body.items.map((o: { id: string }) => o.id) as string[];
-    assert.ok(ids.every((id) => all.includes(id)), 'every acknowledged order exists');
-    const finals = await Promise.all(all.map((id) => finalOrder(api, id, 90_000)));
-    for (const o of finals) {
-      assert.ok(FINAL.has(o.status));
-      assert.equal(o.history.filter((h: { status: string }) => FINAL.has(h.status)).length, 1, `order ${o.id} history ${JSON.stringify(o.history)}`);
-    }
-    const ready = finals.filter((o) => o.status === 'READY_FOR_DELIVERY').length;
-    const reasons = finals.flatMap((o) => (o.failureReasons ?? []).map((r: { code: string }) => r.code));
-    assert.equal(ready, Math.min(50, all.length), `only running out of stock fails an order; failures: ${JSON.stringify(reasons)}`);
-    const stock = await waitFor(() => product(api, sku), (p) => p.reserved === 0 && p.committed === ready, 'stock to settle', 60_000);
-    assert.equal(stock.available + stock.reserved + stock.committed, 50);
+    await assertOrdersSettled(api, { userId: user, sku, stock: 50, acknowledged: ids });
   });
 });
