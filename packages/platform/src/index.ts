@@ -20,3 +20,4 @@ export * from './retry.ts';
 export * from './db/lease.ts';
 export * from './messaging/outbox-refused.ts';
 export * from './http/outbox-refused-routes.ts';
+export * from './db/batcher.ts';

@@ -17,6 +17,8 @@ export const OrderConfig = {
   SAGA_COMPENSATION_MAX_ATTEMPTS: Type.Integer({ minimum: 1, default: 8 }),
   /** Payment authorisation as a saga step (on by default). Off: validate ∥ reserve only. */
   OMS_PAYMENT_ENABLED: Type.Boolean({ default: true }),
+  /** Orders placed in one statement at most when placements arrive together (group commit). */
+  OMS_ORDER_PLACEMENT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   /** How often requests that wait (`Prefer: wait`) look for their orders changed by another instance. */
   OMS_ORDER_WATCH_POLL_MS: Type.Integer({ minimum: 10, default: 50 }),
   /** Orders one account may place per minute (per instance of the order service). */

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Static, TSchema } from 'typebox';
 import { decodeMessage, PaymentAuthorised, PaymentVoided, StockReleased, StockReservationResult, UserValidated, type MessageDefinition } from '@oms/contracts';
-import { applyInTransaction, buildMessage, ensureDatabase, migrate, openDatabase, outboxInsert, withDatabaseName, type Database, type OutgoingMessage } from '@oms/platform';
-import { newOrderRow, placeOrder } from '../src/db/orders.ts';
+import { applyInTransaction, buildMessage, ensureDatabase, migrate, openDatabase, outboxInsertKeyedBy, withDatabaseName, type Database, type OutgoingMessage } from '@oms/platform';
+import { newOrderRow, placeOrders } from '../src/db/orders.ts';
 import { SagaStore } from '../src/db/sagas.ts';
 import type { OrderDb } from '../src/db/schema.ts';
 import { orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
@@ -50,7 +50,7 @@ test("a compensation's reply reaching an instance whose cached saga is stale is 
   const draft = newOrderRow({ id: randomUUID(), userId, placedBy: userId, items: [{ sku: 'SKU-1', quantity: 1 }], idempotencyKey: null, requestHash: null }, new Date());
   const outgoing: OutgoingMessage[] = [];
   const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => outgoing.push(buildMessage('', def, payload, { orderId: draft.id })));
-  assert.ok(await placeOrder(database.db, draft, [a.insertFrom('placed', instance), outboxInsert(outgoing, 'placed')]));
+  assert.ok((await placeOrders(database.db, [draft], [a.insertManyFrom('placed', [instance]), outboxInsertKeyedBy(outgoing, 'placed')]))[0]);
   a.remember(instance);
 
   // Instance B (which owns the partition now, say after a rebalance) runs the saga to the end…

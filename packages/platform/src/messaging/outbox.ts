@@ -54,17 +54,26 @@ export function outboxCommitted(): void {
   outboxSignal.emit('committed');
 }
 
-/**
- * The insert of `messages` into the outbox as SQL, to run alone or as one part of a larger
- * statement (a data-modifying CTE). With `onlyIfRowsIn`, the rows go in only if that CTE of the
- * same statement produced a row (e.g. only if the order was inserted).
- */
-export function outboxInsert(messages: readonly OutgoingMessage[], onlyIfRowsIn?: string): RawBuilder<unknown> {
+/** The insert of `messages` into the outbox as SQL, to run alone or as one part of a larger statement. */
+export function outboxInsert(messages: readonly OutgoingMessage[]): RawBuilder<unknown> {
   return sql`
     insert into outbox (topic, message_key, message_id, value)
     select * from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
-                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])
-    ${onlyIfRowsIn ? sql`where exists (select 1 from ${sql.table(onlyIfRowsIn)})` : sql``}`;
+                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])`;
+}
+
+/**
+ * The insert of `messages` into the outbox as one part of a larger statement, each message only
+ * if the CTE `rowsIn` produced a row whose `id` is its key (its order went in), in the order given.
+ */
+export function outboxInsertKeyedBy(messages: readonly OutgoingMessage[], rowsIn: string): RawBuilder<unknown> {
+  return sql`
+    insert into outbox (topic, message_key, message_id, value)
+    select m.topic, m.message_key, m.message_id, m.value
+      from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
+                  ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[]) with ordinality as m(topic, message_key, message_id, value, n)
+      join ${sql.table(rowsIn)} p on p.id::text = m.message_key
+     order by m.n`;
 }
 
 /** Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). */

@@ -31,25 +31,30 @@ export function newOrderRow(
 }
 
 /**
- * Places an order in one statement (one round trip, atomic on its own, no BEGIN/COMMIT): the
- * order row unless its idempotency key is taken, and only if it went in, its CREATED history entry
- * and the `dependents`, inserts that select from the CTE `placed` (the saga instance, the outbox
- * rows). Returns the inserted order, or undefined when the key was taken.
+ * Places several orders in one statement (one round trip, one commit): each order unless its
+ * caller's idempotency key is taken (by an earlier order, or by one before it in this batch),
+ * and, for each that went in, its CREATED history entry and its rows in the `dependents`, inserts
+ * that join the CTE `placed`. Returns, per order in the order given, the inserted row or undefined.
  */
-export async function placeOrder(db: Kysely<OrderDb>, order: OrderRow, dependents: readonly RawBuilder<unknown>[]): Promise<OrderRow | undefined> {
+export async function placeOrders(db: Kysely<OrderDb>, orders: readonly OrderRow[], dependents: readonly RawBuilder<unknown>[]): Promise<(OrderRow | undefined)[]> {
   const more = dependents.map((d, i) => sql`, ${sql.raw(`dependent_${i}`)} as (${d})`);
   const { rows } = await sql<OrderRow>`
     with placed as (
       insert into orders (id, user_id, placed_by, status, items, failure_reasons, idempotency_key, request_hash, created_at, updated_at)
-      values (${order.id}, ${order.user_id}, ${order.placed_by}, ${order.status}, ${JSON.stringify(order.items)}::jsonb, ${JSON.stringify(order.failure_reasons)}::jsonb,
-              ${order.idempotency_key}, ${order.request_hash}, ${order.created_at}, ${order.updated_at})
+      select o.id, o.user_id, o.placed_by, 'CREATED', o.items::jsonb, '[]'::jsonb, o.idempotency_key, o.request_hash, o.created_at, o.created_at
+        from unnest(${orders.map((o) => o.id)}::uuid[], ${orders.map((o) => o.user_id)}::text[], ${orders.map((o) => o.placed_by)}::text[],
+                    ${orders.map((o) => JSON.stringify(o.items))}::text[], ${orders.map((o) => o.idempotency_key)}::text[],
+                    ${orders.map((o) => o.request_hash)}::text[], ${orders.map((o) => o.created_at)}::timestamptz[])
+             with ordinality as o(id, user_id, placed_by, items, idempotency_key, request_hash, created_at, n)
+       order by o.n
       on conflict (placed_by, idempotency_key) do nothing
       returning *
     ), history as (
       insert into order_history (order_id, status, reason, at) select id, status, null, created_at from placed
     )${sql.join(more, sql``)}
     select * from placed`.execute(db);
-  return rows[0];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return orders.map((o) => byId.get(o.id));
 }
 
 /** The order `placedBy` placed with this Idempotency-Key (keys are scoped to their caller). */

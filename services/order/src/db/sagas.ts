@@ -47,16 +47,19 @@ export class SagaStore {
   }
 
   /**
-   * The insert of a new saga instance as part of a larger statement: its order id is the `id` of
-   * the row the CTE `source` produced (none, no saga).
+   * The insert of several new saga instances as part of a larger statement: each goes in only if
+   * its order is among the rows the CTE `source` produced (an order whose key was taken has none).
    */
-  insertFrom(source: string, instance: SagaInstance): RawBuilder<unknown> {
-    const c = mutableColumns(instance);
+  insertManyFrom(source: string, instances: readonly SagaInstance[]): RawBuilder<unknown> {
+    const cs = instances.map(mutableColumns);
     return sql`
       insert into saga_instances (order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version)
-      select id, ${instance.definition}, ${instance.definitionVersion}, ${c.state}, ${c.steps}::jsonb, ${c.deadline_at}::timestamptz,
-             ${c.wake_at}::timestamptz, ${c.resume_state}, ${c.version}
-        from ${sql.table(source)}`;
+      select s.order_id, s.definition, s.definition_version, s.state, s.steps::jsonb, s.deadline_at, s.wake_at, s.resume_state, s.version
+        from unnest(${instances.map((i) => i.orderId)}::uuid[], ${instances.map((i) => i.definition)}::text[], ${instances.map((i) => i.definitionVersion)}::int[],
+                    ${cs.map((c) => c.state)}::text[], ${cs.map((c) => c.steps)}::text[], ${cs.map((c) => c.deadline_at)}::timestamptz[],
+                    ${cs.map((c) => c.wake_at)}::timestamptz[], ${cs.map((c) => c.resume_state)}::text[], ${cs.map((c) => c.version)}::int[])
+             as s(order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version)
+        join ${sql.table(source)} p on p.id = s.order_id`;
   }
 
   /** The cached instance if any, else the row, locked for this transaction. */

@@ -7,8 +7,10 @@ import {
   buildMessage,
   decodeCursor,
   mayAccess,
+  Batcher,
+  isTransient,
   outboxCommitted,
-  outboxInsert,
+  outboxInsertKeyedBy,
   pageOf,
   principalOf,
   rateLimited,
@@ -16,8 +18,9 @@ import {
   type OutgoingMessage,
   type ServiceContext,
 } from '@oms/platform';
-import { findByIdempotencyKey, findOrder, ordersChanged, historiesOf, historyOf, listOrders, newOrderRow, placeOrder, type OrderRow } from '../db/orders.ts';
+import { findByIdempotencyKey, findOrder, ordersChanged, historiesOf, historyOf, listOrders, newOrderRow, placeOrders, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
+import type { SagaInstance } from '../domain/saga/types.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
 import { cancelOrder, orderWatch, startOrderSaga, type Clock } from '../kafka/orchestrator.ts';
@@ -69,6 +72,17 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
   const { db } = ctx;
   // New orders start on the configured definition; orders in flight finish on the one they started with.
   const saga = ctx.config.OMS_PAYMENT_ENABLED ? orderSagaWithPayment : orderSaga;
+  // Placements that arrive while the database is busy with others go in together (group commit).
+  const placements = new Batcher<{ draft: OrderRow; instance: SagaInstance; outgoing: OutgoingMessage[] }, OrderRow | undefined>({
+    run: (batch) =>
+      placeOrders(
+        db,
+        batch.map((p) => p.draft),
+        [store.insertManyFrom('placed', batch.map((p) => p.instance)), outboxInsertKeyedBy(batch.flatMap((p) => p.outgoing), 'placed')],
+      ),
+    maxBatch: ctx.config.OMS_ORDER_PLACEMENT_BATCH,
+    isolate: (error) => !isTransient(error),
+  });
   const placementLimit = rateLimited(app, [{ name: 'orders-per-account', max: ctx.config.OMS_RATE_LIMIT_ORDERS_PER_MINUTE, key: (request) => request.principal?.id }]);
 
   app.post(
@@ -86,11 +100,12 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       const key = request.headers['idempotency-key'] ?? null;
       const hash = key ? requestHash(userId, request.body.items) : null;
       // The order, its history, its saga instance and its first commands go in together, in one
-      // statement, or not at all (this caller's idempotency key was taken).
+      // statement (with the other placements of the moment), or not at all (this caller's
+      // idempotency key was taken). The answer comes only after that statement has committed.
       const draft = newOrderRow({ id: randomUUID(), userId, placedBy, items: request.body.items, idempotencyKey: key, requestHash: hash }, new Date());
       const outgoing: OutgoingMessage[] = [];
       const instance = startOrderSaga(saga, draft, clock(), (def, payload) => outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: draft.id })));
-      const inserted = await placeOrder(db, draft, [store.insertFrom('placed', instance), outboxInsert(outgoing, 'placed')]);
+      const inserted = await placements.submit({ draft, instance, outgoing });
       let order = inserted;
       if (inserted) {
         outboxCommitted();
