@@ -40,8 +40,8 @@ export const BaseConfig = {
   /**
    * This instance's name, the same across its restarts and unique among the service's live
    * instances (a StatefulSet pod's name; `npm start` sets `order`, `order-2`, …): its Kafka
-   * consumer's static group membership, so a restart takes its partitions back without a
-   * rebalance. Empty: dynamic membership.
+   * consumer's static group membership, so a restart after a crash takes its partitions back
+   * without a rebalance (a clean stop leaves the group). Empty: dynamic membership.
    */
   OMS_INSTANCE_ID: Type.String({ default: '', pattern: '^\\S*$' }),
   /** The outbox relay's leadership lease: with several instances, a vanished leader is replaced within this plus a fifth. */

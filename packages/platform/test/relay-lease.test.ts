@@ -35,7 +35,11 @@ test('a lease has one holder; it passes on at release, and on expiry when the ho
   const b = new Lease({ pool: database.pool, name, ttlMs: 600, retryMs: 50 });
   assert.equal(await a.hold(), true);
   assert.equal(await b.hold(), false, 'held by a');
+  await new Promise((r) => setTimeout(r, 250)); // past a third of the lease: the next hold renews it in the database
   assert.equal(await a.hold(), true, 'a renews its own');
+  const { rows } = await sql<{ holder: string; left_ms: number }>`select holder, extract(epoch from expires_at - now()) * 1000 as left_ms from leases where name = ${name}`.execute(database.db);
+  assert.equal(rows[0]!.holder, a.holder);
+  assert.ok(rows[0]!.left_ms > 450, `renewed: ${Math.round(rows[0]!.left_ms)} ms left of 600`);
   await a.release();
   assert.equal(a.held(), false);
   await waitFor(() => b.hold(), (h) => h, 'b to take the released lease', 2_000);

@@ -230,9 +230,15 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
   }
   const libs = await ensureKafkaJars(o.cacheDir, log);
   const root = resolve(o.dataDir);
+  const nodeDir = (nodeId: number) => (cluster ? join(root, `node-${nodeId}`) : root);
+  // A node formatted on its own (its folder was lost) must join the cluster the others are in.
+  let clusterId: string | undefined;
+  for (const n of specs) {
+    const meta = await readFile(join(nodeDir(n.nodeId), 'logs', 'meta.properties'), 'utf8').catch(() => '');
+    clusterId ??= /^cluster\.id=(.+)$/m.exec(meta)?.[1]?.trim();
+  }
   // base64url may start with '-', which the storage tool would read as an option.
-  let clusterId = randomBytes(16).toString('base64url');
-  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+  while (!clusterId || clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
 
   const jvm = (dataDir: string) => [
     `-Xmx${heapMb}m`,
@@ -258,7 +264,7 @@ export async function startLocalKafka(o: LocalKafkaOptions): Promise<LocalKafka>
 
   /** One node: its files, formatted on first use, and its JVM, started and stopped at will. */
   const prepare = async (spec: NodeSpec) => {
-    const dataDir = cluster ? join(root, `node-${spec.nodeId}`) : root;
+    const dataDir = nodeDir(spec.nodeId);
     const logDirs = join(dataDir, 'logs');
     const props = join(dataDir, 'server.properties');
     const logFile = join(dataDir, 'kafka.log');

@@ -131,7 +131,9 @@ export function recordRefusal(error: unknown, depth = 0): string | undefined {
  * every lower row of its select, through one in-order idempotent producer, and a row missing from
  * its select was deleted, which happens only after its send was acknowledged. So the first copy
  * of every row reaches its partition after the first copies of all lower rows with its key; the
- * copies a second relay adds are duplicates, which consumers' inboxes drop.
+ * copies a second relay adds are duplicates, which consumers' inboxes drop. The one exception is
+ * deliberate: a row the broker refuses for good moves to outbox_refused without being sent, so the
+ * rows behind it go first, and an operator's resend delivers it late.
  */
 export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   const { pool, logger } = opts;
@@ -182,7 +184,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       }, lingerMs);
   };
   outboxSignal.on('committed', onCommitted);
-  const lease = new Lease({ pool, name: 'outbox-relay', ttlMs: opts.leaseMs ?? 5_000, holder: `${opts.clientId}:${randomUUID().slice(0, 8)}` });
+  const leaseMs = opts.leaseMs ?? 5_000;
+  const lease = new Lease({ pool, name: 'outbox-relay', ttlMs: leaseMs, holder: `${opts.clientId}:${randomUUID().slice(0, 8)}` });
   let leading = false;
 
   // Published rows are deleted by the next select (one statement instead of two per batch); the
@@ -249,7 +252,9 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         if (holds !== leading) logger.info({ holder: lease.holder }, holds ? 'this instance now relays the outbox' : 'another instance relays the outbox');
         leading = holds;
         if (!holds) {
-          await sleep((opts.leaseMs ?? 5_000) / 5);
+          // What this instance sent as leader is deleted, or the new leader sends it all again.
+          await deletePublished();
+          await sleep(leaseMs / 5);
           continue;
         }
         const sent = await publishBatch();
@@ -261,7 +266,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         // Kafka or PostgreSQL unavailable: the rows stay in the outbox; try again with backoff.
         logger.warn({ err: error }, 'outbox relay failed; will retry');
         await sleep(backoff + Math.random() * backoff);
-        backoff = Math.min(backoff * 2, 5_000);
+        // Never so long that the lease lapses while waiting (it is renewed between attempts).
+        backoff = Math.min(backoff * 2, 5_000, leaseMs / 6);
       }
     }
   })();

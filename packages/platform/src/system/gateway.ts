@@ -70,7 +70,13 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' };
     const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: url, headers, agent }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
+      up.on('error', () => res.destroy()); // cut off mid-body: the client must see it cut off too
       up.pipe(res);
+    });
+    // The client went away before the answer was complete: stop the upstream request too, so its
+    // socket goes back to the pool (or is closed) instead of holding a paused response.
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     upstream.on('error', (error: NodeJS.ErrnoException) => {
       if (res.headersSent) return void res.destroy();
@@ -115,11 +121,22 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => (size > MAX_BODY_BYTES ? tooLarge(size) : forward(req, res, route, url, Buffer.concat(chunks), new Set())));
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // A body without a length (chunked) that passes the limit: answer at once and stop reading.
+      req.off('data', onData);
+      req.off('end', onEnd);
+      chunks.length = 0;
+      sendProblem(res, 413, problem('BODY_TOO_LARGE', `the body is over the limit of ${MAX_BODY_BYTES} bytes`, url), { connection: 'close' });
+      res.once('finish', () => req.destroy());
+    };
+    const onEnd = () => forward(req, res, route, url, Buffer.concat(chunks), new Set());
+    req.on('data', onData);
+    req.on('end', onEnd);
     req.on('error', () => res.destroy());
   });
   server.keepAliveTimeout = 65_000;

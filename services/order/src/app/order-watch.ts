@@ -49,10 +49,12 @@ export class OrderWatch {
     this.#poller = setInterval(() => {
       if (this.#polling || this.#seen.size === 0) return;
       this.#polling = true;
+      const asked = new Map(this.#seen);
       void poll
-        .changed(new Map(this.#seen))
+        .changed(asked)
         .then((ids) => {
-          for (const id of ids) this.changed(id);
+          // Only if no waiter has read the order since (a newer read makes the answer stale).
+          for (const id of ids) if (this.#seen.get(id) === asked.get(id)) this.changed(id);
         })
         .catch((error: unknown) => poll.onError?.(error))
         .finally(() => (this.#polling = false));
