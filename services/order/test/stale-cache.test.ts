@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { decodeMessage, PaymentAuthorised, PaymentVoided, StockReleased, StockReservationResult, UserValidated, type MessageDefinition } from '@oms/contracts';
 import { applyInTransaction, buildMessage, ensureDatabase, migrate, openDatabase, outboxInsertKeyedBy, withDatabaseName, type Database, type OutgoingMessage } from '@oms/platform';
@@ -71,4 +72,63 @@ test("a compensation's reply reaching an instance whose cached saga is stale is 
   await deliver(a, draft.id, StockReleased, { released: true });
   await deliver(b, draft.id, PaymentVoided, { voided: true });
   assert.equal(await sagaState(draft.id), 'CANCELLED');
+});
+
+/** A whole batch delivered to one instance's reply handler in one transaction, as its consumer would. */
+async function deliverBatch(store: SagaStore, replies: readonly { orderId: string; def: MessageDefinition; payload: unknown }[]): Promise<void> {
+  const messages = replies.map((r) => decodeMessage(buildMessage('', r.def, r.payload as never, { orderId: r.orderId }).value));
+  const { after: afterCommit } = await database.db.transaction().execute((trx) => applyInTransaction(trx, sagaReplyHandler(store, clock), '', messages));
+  afterCommit();
+}
+
+function placed(store: SagaStore) {
+  const userId = randomUUID();
+  const draft = newOrderRow({ id: randomUUID(), userId, placedBy: userId, items: [{ sku: 'SKU-1', quantity: 1 }], idempotencyKey: null, requestHash: null }, new Date());
+  const outgoing: OutgoingMessage[] = [];
+  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => outgoing.push(buildMessage('', def, payload, { orderId: draft.id })));
+  return { draft, outgoing, instance, remember: () => store.remember(instance) };
+}
+
+test('a batch of replies for several sagas, some cached stale, is decided as one by one would: every reply recorded, every command sent', async () => {
+  const a = new SagaStore();
+  const b = new SagaStore();
+  const [one, two] = [placed(a), placed(a)];
+  await placeOrders(database.db, [one.draft, two.draft], [a.insertManyFrom('placed', [one.instance, two.instance]), outboxInsertKeyedBy([...one.outgoing, ...two.outgoing], 'placed')]);
+  one.remember();
+  two.remember();
+  const priced = { ok: true, reasons: [], lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 700, currency: 'EUR' } }], total: { amount: 700, currency: 'EUR' } };
+  const short = { ok: false, reasons: [{ code: 'INSUFFICIENT_STOCK' as const, message: 'short' }], lines: [], total: null };
+
+  // One poll's batch on instance A: both sagas' first stage, interleaved; the second one fails.
+  await deliverBatch(a, [
+    { orderId: one.draft.id, def: UserValidated, payload: { ok: true, reasons: [] } },
+    { orderId: two.draft.id, def: UserValidated, payload: { ok: true, reasons: [] } },
+    { orderId: one.draft.id, def: StockReservationResult, payload: priced },
+    { orderId: two.draft.id, def: StockReservationResult, payload: short },
+  ]);
+  assert.equal(await sagaState(one.draft.id), 'RUNNING');
+  assert.equal(await sagaState(two.draft.id), 'FAILED');
+  const orders = await database.db.selectFrom('orders').select(['id', 'status', 'total_amount']).where('id', 'in', [one.draft.id, two.draft.id]).execute();
+  assert.deepEqual(Object.fromEntries(orders.map((o) => [o.id, [o.status, o.total_amount]])), { [one.draft.id]: ['CREATED', 700], [two.draft.id]: ['FAILED', null] });
+  const sent = async (orderId: string) =>
+    (await sql<{ value: string }>`select value from outbox where message_key = ${orderId} order by id`.execute(database.db)).rows.map((r) => (JSON.parse(r.value) as { type: string }).type);
+  assert.deepEqual((await sent(one.draft.id)).slice(3), ['payment.authorise'], 'the first saga moves on to payment');
+  assert.deepEqual((await sent(two.draft.id)).slice(3), ['order.status-changed'], 'the second fails: its FAILED event, nothing to compensate');
+
+  // Instance B has never seen the first saga; A's copy goes stale once B records the payment.
+  await deliverBatch(b, [
+    { orderId: one.draft.id, def: PaymentAuthorised, payload: { ok: true, reasons: [] } },
+    { orderId: one.draft.id, def: PaymentAuthorised, payload: { ok: true, reasons: [] } }, // a duplicate under a new id: changes nothing
+  ]);
+  assert.equal(await sagaState(one.draft.id), 'SUCCEEDED');
+  assert.deepEqual((await sent(one.draft.id)).slice(4), ['order.status-changed', 'inventory.commit-stock']);
+
+  // A's stale copy (RUNNING) decides a late duplicate together with the second saga's: on the rows, nothing changes.
+  await deliverBatch(a, [
+    { orderId: one.draft.id, def: PaymentAuthorised, payload: { ok: true, reasons: [] } },
+    { orderId: two.draft.id, def: UserValidated, payload: { ok: true, reasons: [] } },
+  ]);
+  assert.equal(await sagaState(one.draft.id), 'SUCCEEDED');
+  assert.equal((await sent(one.draft.id)).length, 6, 'no second READY event, no second commit');
+  assert.equal((await sent(two.draft.id)).length, 4);
 });

@@ -20,14 +20,28 @@ export interface HandlerContext<DB> {
   readonly afterCommit: (fn: () => void) => void;
 }
 
+/** What a handler that applies a whole batch at once gets. */
+export interface BatchContext<DB> {
+  readonly trx: Transaction<DB>;
+  /** The batch's messages not seen before, in the order received, each once. */
+  readonly messages: readonly DecodedMessage[];
+  /** Queues a message in the outbox of this transaction, caused by `cause` (one of `messages`). */
+  readonly send: <D extends MessageDefinition>(cause: DecodedMessage, def: D, payload: Static<D['payload'] & TSchema>, origin?: Partial<MessageOrigin>) => void;
+  readonly afterCommit: (fn: () => void) => void;
+}
+
 /**
  * Applies one message. `lockBatch`, when the handler has one, runs first for the whole batch (the
  * messages about to be applied) in the same transaction: it takes every row lock the batch will
  * need in one global order (say products by SKU), so two instances applying batches that touch the
- * same rows in different message orders wait for each other instead of deadlocking.
+ * same rows in different message orders wait for each other instead of deadlocking. `applyBatch`,
+ * when there is one, is called instead of the handler, once for all the batch's new messages:
+ * set-based work, a few statements per batch instead of a few per message. It must do exactly
+ * what calling the handler on each message in order would.
  */
 export type MessageHandler<DB> = ((ctx: HandlerContext<DB>) => Promise<void>) & {
   lockBatch?: (trx: Transaction<DB>, batch: readonly DecodedMessage[]) => Promise<void>;
+  applyBatch?: (ctx: BatchContext<DB>) => Promise<void>;
 };
 
 /** What applying a batch left to do once its transaction has committed. */
@@ -55,19 +69,31 @@ export async function applyInTransaction<DB>(
   const { fresh, held } = await claimMessages(trx, batch, holdParkedOrders);
   if (handler.lockBatch && fresh.size > 0) await handler.lockBatch(trx, batch.filter((m) => fresh.has(m.messageId)));
   const outgoing: OutgoingMessage[] = [];
-  for (const message of batch) {
-    // delete(): a message twice in one batch is applied once.
-    if (!fresh.delete(message.messageId)) continue;
-    await handler({
-      trx,
-      message,
-      send(def, payload, origin) {
-        outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
-      },
-      afterCommit(fn) {
-        committed.push(fn);
-      },
-    });
+  const afterCommit = (fn: () => void) => committed.push(fn);
+  // delete(): a message twice in one batch is applied once.
+  const toApply = batch.filter((message) => fresh.delete(message.messageId));
+  if (handler.applyBatch) {
+    if (toApply.length > 0) {
+      await handler.applyBatch({
+        trx,
+        messages: toApply,
+        send(cause, def, payload, origin) {
+          outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: cause.orderId, causedBy: cause, ...origin }));
+        },
+        afterCommit,
+      });
+    }
+  } else {
+    for (const message of toApply) {
+      await handler({
+        trx,
+        message,
+        send(def, payload, origin) {
+          outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
+        },
+        afterCommit,
+      });
+    }
   }
   await enqueue(trx, outgoing);
   if (outgoing.length > 0) committed.push(outboxCommitted);

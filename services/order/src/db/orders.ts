@@ -97,12 +97,21 @@ export async function updateOrderStatus(
     .executeTakeFirstOrThrow();
 }
 
-export async function setPricing(db: Kysely<OrderDb>, id: string, items: OrderItem[], total: { amount: number; currency: string }): Promise<void> {
-  await db
-    .updateTable('orders')
-    .set({ items: JSON.stringify(items), total_amount: total.amount, total_currency: total.currency })
-    .where('id', '=', id)
-    .execute();
+/** Sets the priced lines and total of several orders in one statement. */
+export async function setPricings(db: Kysely<OrderDb>, pricings: readonly { id: string; items: OrderItem[]; total: { amount: number; currency: string } }[]): Promise<void> {
+  if (pricings.length === 0) return;
+  await sql`
+    update orders o set items = p.items::jsonb, total_amount = p.amount, total_currency = p.currency
+      from unnest(${pricings.map((p) => p.id)}::uuid[], ${pricings.map((p) => JSON.stringify(p.items))}::text[],
+                  ${pricings.map((p) => p.total.amount)}::bigint[], ${pricings.map((p) => p.total.currency)}::text[]) as p(id, items, amount, currency)
+     where o.id = p.id`.execute(db);
+}
+
+/** Several orders by id, in one statement. */
+export async function findOrders(db: Kysely<OrderDb>, ids: readonly string[]): Promise<Map<string, OrderRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('orders').selectAll().where('id', '=', sql<string>`any(${[...ids]}::uuid[])`).execute();
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 export interface ListFilter {

@@ -74,6 +74,57 @@ export class SagaStore {
     return row ? fromRow(row) : undefined;
   }
 
+  /** The cached instances of these sagas; the ids not in the cache. */
+  cached(orderIds: readonly string[]): { found: Map<string, SagaInstance>; missing: string[] } {
+    const found = new Map<string, SagaInstance>();
+    const missing: string[] = [];
+    for (const id of orderIds) {
+      const hit = this.#cache.get(id);
+      if (hit) {
+        this.hits++;
+        found.set(id, hit);
+      } else {
+        this.misses++;
+        missing.push(id);
+      }
+    }
+    return { found, missing };
+  }
+
+  /** The rows of these sagas, locked for this transaction (in order-id order, so batches never deadlock each other). */
+  async loadMany(db: Kysely<OrderDb>, orderIds: readonly string[]): Promise<Map<string, SagaInstance>> {
+    if (orderIds.length === 0) return new Map();
+    const rows = await db
+      .selectFrom('saga_instances')
+      .selectAll()
+      .where('order_id', '=', sql<string>`any(${[...orderIds]}::uuid[])`)
+      .orderBy('order_id')
+      .forUpdate()
+      .execute();
+    return new Map(rows.map((r) => [r.order_id, fromRow(r)]));
+  }
+
+  /**
+   * Writes each `next` whose row is still at its `expectedVersion`, in one statement; returns the
+   * ids written (the others' copies were stale).
+   */
+  async saveMany(db: Kysely<OrderDb>, writes: readonly { next: SagaInstance; expectedVersion: number }[]): Promise<Set<string>> {
+    if (writes.length === 0) return new Set();
+    const sorted = [...writes].sort((a, b) => (a.next.orderId < b.next.orderId ? -1 : 1));
+    const cs = sorted.map((w) => mutableColumns(w.next));
+    const { rows } = await sql<{ order_id: string }>`
+      update saga_instances s
+         set state = v.state, steps = v.steps::jsonb, deadline_at = v.deadline_at, wake_at = v.wake_at,
+             resume_state = v.resume_state, version = v.version, updated_at = now()
+        from unnest(${sorted.map((w) => w.next.orderId)}::uuid[], ${sorted.map((w) => w.expectedVersion)}::int[], ${cs.map((c) => c.state)}::text[],
+                    ${cs.map((c) => c.steps)}::text[], ${cs.map((c) => c.deadline_at)}::timestamptz[], ${cs.map((c) => c.wake_at)}::timestamptz[],
+                    ${cs.map((c) => c.resume_state)}::text[], ${cs.map((c) => c.version)}::int[])
+             as v(order_id, expected, state, steps, deadline_at, wake_at, resume_state, version)
+       where s.order_id = v.order_id and s.version = v.expected
+      returning s.order_id`.execute(db);
+    return new Set(rows.map((r) => r.order_id));
+  }
+
   /** Writes `next` if the row is still at `expectedVersion`; false means the caller's copy was stale. */
   async save(db: Kysely<OrderDb>, next: SagaInstance, expectedVersion: number): Promise<boolean> {
     const result = await db

@@ -1,13 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { CommitStock, OrderStatusChanged, StockReservationResult, type FailureReason, type MessageDefinition, type OrderStatus } from '@oms/contracts';
-import { buildMessage, enqueue, outboxCommitted, type DecodedMessage, type HandlerContext, type MessageHandler, type OutgoingMessage } from '@oms/platform';
-import { findOrder, setPricing, updateOrderStatus, type OrderRow } from '../db/orders.ts';
+import { buildMessage, enqueue, outboxCommitted, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler, type OutgoingMessage } from '@oms/platform';
+import { findOrder, findOrders, setPricings, updateOrderStatus, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { historyReason, type Requester } from '../domain/order-status.ts';
 import { onCancel, onCompensated, onRetry, onStepResult, onTimer, startSaga } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
+import { decideBatch, type SagaPlan } from '../domain/saga/batch.ts';
 import type { Decision, SagaDefinition, SagaInstance, SagaOrder, Timing } from '../domain/saga/types.ts';
 import type { OrderConfigValues } from '../config.ts';
 import { OrderWatch } from '../app/order-watch.ts';
@@ -37,7 +38,7 @@ function toSagaOrder(order: OrderRow): SagaOrder {
   };
 }
 
-async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit, by?: Requester): Promise<void> {
+async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: OrderStatus, reasons: FailureReason[], emit: Emit, by?: Requester): Promise<OrderRow> {
   const now = new Date();
   const updated = await updateOrderStatus(trx, order.id, status, reasons, historyReason(status, reasons, by), now);
   emit(OrderStatusChanged, {
@@ -48,10 +49,12 @@ async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: Order
     total: updated.total_amount === null ? null : { amount: updated.total_amount, currency: updated.total_currency ?? 'EUR' },
     at: now.toISOString(),
   });
+  return updated;
 }
 
-/** Turns the engine's actions into commands, status changes and events, all in `trx`. */
-async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, order: OrderRow, emit: Emit, by?: Requester): Promise<void> {
+/** Turns the engine's actions into commands, status changes and events, all in `trx`; the order as it is afterwards. */
+async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, current: OrderRow, emit: Emit, by?: Requester): Promise<OrderRow> {
+  let order = current;
   for (const action of decision.actions) {
     switch (action.kind) {
       case 'invoke':
@@ -63,14 +66,14 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
         break;
       }
       case 'succeed':
-        await changeStatus(trx, order, 'READY_FOR_DELIVERY', [], emit);
+        order = await changeStatus(trx, order, 'READY_FOR_DELIVERY', [], emit);
         emit(CommitStock, {});
         break;
       case 'fail':
-        await changeStatus(trx, order, 'FAILED', action.reasons, emit);
+        order = await changeStatus(trx, order, 'FAILED', action.reasons, emit);
         break;
       case 'cancel':
-        await changeStatus(trx, order, 'CANCELLED', [], emit, by);
+        order = await changeStatus(trx, order, 'CANCELLED', [], emit, by);
         break;
       case 'compensated':
       case 'compensationFailed':
@@ -78,6 +81,7 @@ async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Deci
         break;
     }
   }
+  return order;
 }
 
 function invoke(def: SagaDefinition, stepId: string, order: OrderRow, emit: Emit): void {
@@ -151,40 +155,79 @@ async function decideAndSave(
 }
 
 /**
- * Consumes participants' replies: records each in the durable saga state and carries out what
- * the engine decides.
+ * Consumes participants' replies a whole poll batch at a time, in a few statements whatever the
+ * batch's size: the sagas not in the cache are loaded in one statement, the engine decides every
+ * reply in order (purely, `decideBatch`), the changed sagas are written in one statement
+ * (optimistic on their versions), the reservations' prices in one, the orders the decisions act
+ * on are read in one; only status changes are one statement each. What it decides is exactly what
+ * deciding the replies one by one would: a plan made on a cached copy is believed only if its
+ * write finds the row at the version it was made on, and "nothing changes" only of the locked row
+ * (a stale copy would take a compensation's reply for one it never asked for and drop it); both
+ * are decided again on the locked rows.
  */
 export function sagaReplyHandler(store: SagaStore, clock: Clock): MessageHandler<OrderDb> {
-  return async (ctx: HandlerContext<OrderDb>) => {
-    const { trx, message } = ctx;
-    const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
+  const applyBatch = async ({ trx, messages, send, afterCommit }: BatchContext<OrderDb>): Promise<void> => {
     const timing = clock();
-    const outcome = await decideAndSave(trx, store, message.orderId, (def, instance) => {
+    const decide = (def: SagaDefinition, instance: SagaInstance, message: DecodedMessage): Decision => {
       const result = stepResult(def, message);
       if (!result) return { instance, actions: [] };
+      const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
       return result.phase === 'invoke'
         ? onStepResult(def, instance, result.stepId, payload.ok === true, payload.reasons ?? [], timing)
         : onCompensated(def, instance, result.stepId);
-    });
-    if (!outcome) return; // unknown saga, or a reply it no longer waits for
-    const { def, decision } = outcome;
-    ctx.afterCommit(() => {
-      store.remember(decision.instance);
-      orderWatch.changed(message.orderId);
-    });
+    };
+    const changed = (p: SagaPlan<DecodedMessage>) => p.after !== p.before;
+    const writesOf = (ps: Iterable<SagaPlan<DecodedMessage>>) =>
+      [...ps].filter(changed).map((p) => ({ next: { ...p.after, version: p.before.version + 1 }, expectedVersion: p.before.version }));
 
-    if (message.definition === StockReservationResult && payload.ok) {
-      const reservation = message.payload as Static<typeof StockReservationResult.payload>;
-      if (reservation.total) {
-        await setPricing(trx, message.orderId, reservation.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), reservation.total);
-      }
+    const { found, missing } = store.cached([...new Set(messages.map((m) => m.orderId))]);
+    const plans = decideBatch(messages, new Map([...found, ...(await store.loadMany(trx, missing))]), decide);
+    const saved = await store.saveMany(trx, writesOf(plans.values()));
+    const redo = [...plans.values()].filter((p) => (changed(p) ? !saved.has(p.before.orderId) : found.has(p.before.orderId))).map((p) => p.before.orderId);
+    const reloaded = await store.loadMany(trx, redo);
+    if (reloaded.size > 0) {
+      const again = decideBatch(
+        messages.filter((m) => reloaded.has(m.orderId)),
+        reloaded,
+        decide,
+      );
+      const writes = writesOf(again.values());
+      if ((await store.saveMany(trx, writes)).size !== writes.length) throw new Error('a locked saga changed under its lock; retrying');
+      for (const id of redo) plans.delete(id);
+      for (const [id, plan] of again) plans.set(id, plan);
     }
-    // Most replies only record a step (the other parallel step is still out): skip reading the order.
-    if (decision.actions.length === 0) return;
-    const order = await findOrder(trx, message.orderId);
-    if (!order) throw new Error(`order ${message.orderId} has a saga but no order row`);
-    await perform(trx, def, decision, order, (d, p) => ctx.send(d, p));
+    const recorded = [...plans.values()].filter(changed);
+    for (const row of reloaded.values()) if (!plans.has(row.orderId) || !changed(plans.get(row.orderId)!)) afterCommit(() => store.remember(row));
+    for (const plan of recorded) {
+      const next = { ...plan.after, version: plan.before.version + 1 };
+      afterCommit(() => {
+        store.remember(next);
+        orderWatch.changed(next.orderId);
+      });
+    }
+
+    const steps = recorded.flatMap((p) => p.steps.filter((s) => s.changed).map((step) => ({ plan: p, step })));
+    await setPricings(
+      trx,
+      steps.flatMap(({ step: { message } }) => {
+        if (message.definition !== StockReservationResult) return [];
+        const reservation = message.payload as Static<typeof StockReservationResult.payload>;
+        if (!reservation.ok || !reservation.total) return [];
+        return [{ id: message.orderId, items: reservation.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), total: reservation.total }];
+      }),
+    );
+    // Most replies only record a step (the other parallel step is still out): no order to read.
+    const acting = steps.filter(({ step }) => step.decision.actions.length > 0);
+    const orders = await findOrders(trx, [...new Set(acting.map(({ step }) => step.message.orderId))]);
+    for (const { plan, step } of acting) {
+      const order = orders.get(step.message.orderId);
+      if (!order) throw new Error(`order ${step.message.orderId} has a saga but no order row`);
+      orders.set(order.id, await perform(trx, plan.def, step.decision, order, (d, p) => send(step.message, d, p)));
+    }
   };
+  // One message (a dead letter's replay) is a batch of one: one way to decide replies.
+  const one = (ctx: HandlerContext<OrderDb>) => applyBatch({ trx: ctx.trx, messages: [ctx.message], send: (_cause, d, p, o) => ctx.send(d, p, o), afterCommit: ctx.afterCommit });
+  return Object.assign(one, { applyBatch });
 }
 
 /**
