@@ -104,3 +104,40 @@ test('when the relaying instance vanishes, the other takes over within the lease
     await consumer.close(true);
   }
 });
+
+test('even two relays publishing the same outbox at once lose nothing and keep each key in order (first copies)', async () => {
+  const topic = `two-relays-${randomBytes(4).toString('hex')}`;
+  await ensureTopics(brokers(), [{ name: topic, partitions: 3 }]);
+  const keys = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const pools = [openDatabase(url, { max: 2 }), openDatabase(url, { max: 2 })];
+  // Different lease names: both lead, as two relays would in the moments a lease changes hands.
+  const relays = pools.map((p, i) =>
+    startOutboxRelay({ pool: p.pool, brokers: brokers(), clientId: `both-${i}`, logger: createLogger(`both-${i}`, 'silent'), idlePollMs: 5, batchSize: 7, leaseName: `both-${i}-${topic}` }),
+  );
+  try {
+    for (let n = 1; n <= 200; n++) {
+      const key = keys[n % keys.length]!;
+      await sql`insert into outbox (topic, message_key, message_id, value) values (${topic}, ${key}, ${randomUUID()}::uuid, ${JSON.stringify({ key, n })})`.execute(database.db);
+    }
+    await waitFor(() => relays[0]!.pending(), (n) => n === 0, 'the outbox to drain', 30_000);
+  } finally {
+    for (const r of relays) await r.stop();
+    for (const p of pools) await p.close();
+  }
+  const consumer = new Consumer({ groupId: `two-relays-${randomUUID()}`, clientId: 'two-relays', bootstrapBrokers: brokers(), deserializers: stringDeserializers });
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
+    const seen: { key: string; n: number }[] = [];
+    stream.on('data', (m) => seen.push(JSON.parse(m.value) as { key: string; n: number }));
+    await waitFor(() => Promise.resolve(new Set(seen.map((s) => s.n)).size), (n) => n === 200, 'all 200 rows on the topic', 30_000);
+    assert.ok(seen.length > 200, `both relays published (${seen.length} copies of 200 rows): the test ran two at once`);
+    for (const key of keys) {
+      const ns = seen.filter((s) => s.key === key).map((s) => s.n);
+      const first = ns.filter((n, i) => ns.indexOf(n) === i);
+      assert.deepEqual(first, [...first].sort((a, b) => a - b), `key ${key}: first copies in order`);
+    }
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+  }
+});

@@ -94,6 +94,8 @@ export interface OutboxRelayOptions {
   lingerMs?: number;
   /** The relay's leadership lease: a vanished leader is replaced after at most this (plus a fifth of it). */
   leaseMs?: number;
+  /** The lease's name (tests: two names give two relays publishing at once). */
+  leaseName?: string;
 }
 
 export interface OutboxRelay {
@@ -185,7 +187,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   };
   outboxSignal.on('committed', onCommitted);
   const leaseMs = opts.leaseMs ?? 5_000;
-  const lease = new Lease({ pool, name: 'outbox-relay', ttlMs: leaseMs, holder: `${opts.clientId}:${randomUUID().slice(0, 8)}` });
+  const lease = new Lease({ pool, name: opts.leaseName ?? 'outbox-relay', ttlMs: leaseMs, holder: `${opts.clientId}:${randomUUID().slice(0, 8)}` });
   let leading = false;
 
   // Published rows are deleted by the next select (one statement instead of two per batch); the
