@@ -1,14 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import type { OrderLine } from '@oms/contracts';
-import { mergeLines, planReservation, type StockLevel } from '../domain/reservation.ts';
-import { reservationMoves, settledFrom, settlementMoves, type Settlement, type StockMove } from '../domain/settlement.ts';
+import { mergeLines, type StockLevel } from '../domain/reservation.ts';
+import type { StockMove } from '../domain/settlement.ts';
+import { applyStockCommands, type HeldLine, type StockCommand, type StockOutcome } from '../domain/batch.ts';
 import type { InventoryDb, ReservationReply } from './schema.ts';
 
 // Every function here runs inside the consumer's transaction (never the pool), so its effects,
 // the inbox entry and the reply in the outbox commit or roll back together. A batch first locks
-// every product row it will touch, sorted by SKU (lockBatchProducts); then each command takes its
-// order's answer row and reservation rows (one order's commands come from one partition, so one
-// consumer), and the product rows it already holds: batches never deadlock on each other.
+// every product row it will touch, sorted by SKU; then its orders' answer rows and reservation
+// rows (one order's commands come from one partition, so one consumer): batches never deadlock
+// on each other.
 
 async function lockProducts(trx: Kysely<InventoryDb>, skus: readonly string[]) {
   if (skus.length === 0) return [];
@@ -20,19 +20,6 @@ async function lockProducts(trx: Kysely<InventoryDb>, skus: readonly string[]) {
     .orderBy('sku')
     .forUpdate()
     .execute();
-}
-
-/**
- * Locks, sorted by SKU, the products of `skus` and of the reservations the orders `settling` hold:
- * a whole batch's product locks in one global order, before any message of it is applied.
- */
-export async function lockBatchProducts(trx: Kysely<InventoryDb>, skus: ReadonlySet<string>, settling: readonly string[]): Promise<void> {
-  const all = new Set(skus);
-  if (settling.length > 0) {
-    const held = await trx.selectFrom('reservations').select('sku').distinct().where('order_id', 'in', [...settling]).execute();
-    for (const r of held) all.add(r.sku);
-  }
-  if (all.size > 0) await lockProducts(trx, [...all]);
 }
 
 /** Adds the moves to the SKUs' counters in one statement; the rows are already locked. */
@@ -48,76 +35,84 @@ async function moveStock(trx: Kysely<InventoryDb>, moves: readonly StockMove[]):
      where p.sku = m.sku`.execute(trx);
 }
 
-const refusal: ReservationReply = { ok: false, reasons: [], lines: [], total: null };
-
 /**
- * Reserves every line or none. The first answer for an order is stored and repeated: a reserve
- * that comes again (redelivered under a new message id) changes nothing, and one that comes after
- * the order's release finds the refusal that release stored.
+ * A whole batch of stock commands in a few statements whatever its size: the products it touches
+ * locked (in SKU order) and read in one, the reserve and release orders' answer rows claimed in
+ * one (a concurrent command for the same order waits on its row, as one at a time would), stored
+ * answers and held lines read in one each; then `applyStockCommands` decides every command in order
+ * (pure), and the counters, new lines, changed lines and new answers are written in one statement
+ * each. Returns each command's outcome, in order.
  */
-export async function reserve(trx: Kysely<InventoryDb>, orderId: string, lines: readonly OrderLine[]): Promise<ReservationReply> {
-  // Claim the order's answer row first: a concurrent release or reserve of this order waits on it,
-  // and if another one claimed it, ON CONFLICT waited for that one to commit, so its answer is final.
-  const claimed = await trx
-    .insertInto('reservation_results')
-    .values({ order_id: orderId, result: JSON.stringify(refusal) })
-    .onConflict((oc) => oc.column('order_id').doNothing())
-    .returning('order_id')
-    .executeTakeFirst();
-  if (!claimed) return (await trx.selectFrom('reservation_results').select('result').where('order_id', '=', orderId).executeTakeFirstOrThrow()).result;
+export async function applyStockBatch(trx: Kysely<InventoryDb>, commands: readonly StockCommand[]): Promise<StockOutcome[]> {
+  if (commands.length === 0) return [];
+  const ids = (kinds: readonly StockCommand['kind'][]) => [...new Set(commands.filter((c) => kinds.includes(c.kind)).map((c) => c.orderId))];
+  const settling = ids(['release', 'commit']);
+  const answering = ids(['reserve', 'release']);
+  const reserveSkus = new Set(commands.flatMap((c) => (c.kind === 'reserve' ? mergeLines(c.lines).map((l) => l.sku) : [])));
 
-  const merged = mergeLines(lines);
-  const rows = await lockProducts(trx, merged.map((l) => l.sku));
-  const stock = new Map<string, StockLevel>(rows.map((r) => [r.sku, { sku: r.sku, available: r.available, price: { amount: r.price_amount, currency: r.currency } }]));
-  const plan = planReservation(merged, stock);
-  let reply: ReservationReply;
-  if (plan.ok) {
-    await moveStock(trx, reservationMoves(plan.lines));
+  // Products first, in SKU order (the batch's only shared rows): those reserved and those held.
+  const heldSkus = settling.length === 0 ? [] : (await sql<{ sku: string }>`select distinct sku from reservations where order_id = any(${settling}::uuid[])`.execute(trx)).rows.map((r) => r.sku);
+  const products = await lockProducts(trx, [...new Set([...reserveSkus, ...heldSkus])]);
+  const stock = new Map<string, StockLevel>(products.map((r) => [r.sku, { sku: r.sku, available: r.available, price: { amount: r.price_amount, currency: r.currency } }]));
+
+  const answers = new Map<string, ReservationReply | null>();
+  if (answering.length > 0) {
+    const { rows: claimed } = await sql<{ order_id: string }>`
+      insert into reservation_results (order_id, result)
+      select id, ${JSON.stringify(refusal)}::jsonb from unnest(${answering}::uuid[]) as t(id) order by id
+      on conflict (order_id) do nothing
+      returning order_id`.execute(trx);
+    for (const r of claimed) answers.set(r.order_id, null);
+    const stored = answering.filter((id) => !answers.has(id));
+    if (stored.length > 0) {
+      const rows = await trx.selectFrom('reservation_results').select(['order_id', 'result']).where('order_id', '=', sql<string>`any(${stored}::uuid[])`).execute();
+      for (const r of rows) answers.set(r.order_id, r.result);
+    }
+  }
+  const held = new Map<string, HeldLine[]>();
+  if (settling.length > 0) {
+    const rows = await trx
+      .selectFrom('reservations')
+      .select(['order_id', 'sku', 'quantity', 'unit_price', 'currency', 'state'])
+      .where('order_id', '=', sql<string>`any(${settling}::uuid[])`)
+      .orderBy('order_id')
+      .orderBy('sku')
+      .forUpdate()
+      .execute();
+    for (const r of rows) held.set(r.order_id, [...(held.get(r.order_id) ?? []), { sku: r.sku, quantity: r.quantity, unitPrice: r.unit_price, currency: r.currency, state: r.state }]);
+  }
+
+  const effects = applyStockCommands(commands, { stock, answers, held });
+  await moveStock(trx, sumMoves(effects.moves));
+  if (effects.newLines.length > 0) {
     await trx
       .insertInto('reservations')
-      .values(plan.lines.map((l) => ({ order_id: orderId, sku: l.sku, quantity: l.quantity, unit_price: l.unitPrice.amount, currency: l.unitPrice.currency, state: 'RESERVED' as const })))
+      .values(effects.newLines.map(({ orderId, line }) => ({ order_id: orderId, sku: line.sku, quantity: line.quantity, unit_price: line.unitPrice, currency: line.currency, state: line.state })))
       .execute();
-    reply = { ok: true, reasons: [], lines: plan.lines, total: plan.total };
-  } else {
-    reply = { ok: false, reasons: plan.reasons, lines: [], total: null };
   }
-  await trx.updateTable('reservation_results').set({ result: JSON.stringify(reply) }).where('order_id', '=', orderId).execute();
-  return reply;
+  if (effects.changedLines.length > 0) {
+    await sql`
+      update reservations r set state = v.state
+        from unnest(${effects.changedLines.map((l) => l.orderId)}::uuid[], ${effects.changedLines.map((l) => l.sku)}::text[], ${effects.changedLines.map((l) => l.state)}::text[]) as v(order_id, sku, state)
+       where r.order_id = v.order_id and r.sku = v.sku`.execute(trx);
+  }
+  if (effects.answers.length > 0) {
+    await sql`
+      update reservation_results r set result = v.result::jsonb
+        from unnest(${effects.answers.map((a) => a.orderId)}::uuid[], ${effects.answers.map((a) => JSON.stringify(a.reply))}::text[]) as v(order_id, result)
+       where r.order_id = v.order_id`.execute(trx);
+  }
+  return effects.outcomes;
 }
 
-/** Settles what this order holds; returns how many lines moved (0 when already settled). */
-async function settle(trx: Kysely<InventoryDb>, orderId: string, to: Settlement): Promise<number> {
-  // Locked, so a concurrent settle of the same order waits and then sees the lines already moved.
-  const held = await trx
-    .selectFrom('reservations')
-    .select(['sku', 'quantity', 'state'])
-    .where('order_id', '=', orderId)
-    .where('state', 'in', settledFrom(to))
-    .orderBy('sku')
-    .forUpdate()
-    .execute();
-  if (held.length === 0) return 0;
-  await lockProducts(trx, held.map((h) => h.sku));
-  await trx.updateTable('reservations').set({ state: to }).where('order_id', '=', orderId).where('state', 'in', settledFrom(to)).execute();
-  await moveStock(trx, settlementMoves(held, to));
-  return held.length;
-}
+const refusal: ReservationReply = { ok: false, reasons: [], lines: [], total: null };
 
-/**
- * Gives back what the order holds, reserved or committed. Idempotent. It also stores a refusal as
- * the order's reservation answer when there is none yet, so a reserve arriving after its release
- * reserves nothing.
- */
-export async function release(trx: Kysely<InventoryDb>, orderId: string): Promise<boolean> {
-  await trx
-    .insertInto('reservation_results')
-    .values({ order_id: orderId, result: JSON.stringify(refusal) })
-    .onConflict((oc) => oc.column('order_id').doNothing())
-    .execute();
-  return (await settle(trx, orderId, 'RELEASED')) > 0;
-}
-
-/** The order is ready: its reservation becomes committed stock. Idempotent. */
-export async function commit(trx: Kysely<InventoryDb>, orderId: string): Promise<boolean> {
-  return (await settle(trx, orderId, 'COMMITTED')) > 0;
+/** One move per SKU: the batch's moves added up. */
+function sumMoves(moves: readonly StockMove[]): StockMove[] {
+  const bySku = new Map<string, StockMove>();
+  for (const m of moves) {
+    const t = bySku.get(m.sku) ?? { sku: m.sku, available: 0, reserved: 0, committed: 0 };
+    bySku.set(m.sku, { sku: m.sku, available: t.available + m.available, reserved: t.reserved + m.reserved, committed: t.committed + m.committed });
+  }
+  return [...bySku.values()];
 }

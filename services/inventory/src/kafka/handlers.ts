@@ -1,30 +1,42 @@
 import { CommitStock, isMessage, ReleaseStock, ReserveStock, StockReleased, StockReservationResult } from '@oms/contracts';
-import type { MessageHandler } from '@oms/platform';
+import type { BatchContext, DecodedMessage, MessageHandler } from '@oms/platform';
 import type { InventoryDb } from '../db/schema.ts';
-import { commit, lockBatchProducts, release, reserve } from '../db/stock.ts';
+import { applyStockBatch } from '../db/stock.ts';
+import type { StockCommand } from '../domain/batch.ts';
 
-/** Reserve, release and commit stock for orders; each is idempotent per order. */
-export const handleInventoryCommand: MessageHandler<InventoryDb> = async (ctx) => {
-  const { trx, message } = ctx;
-  if (isMessage(message, ReserveStock)) {
-    ctx.send(StockReservationResult, await reserve(trx, message.orderId, message.payload.items));
-  } else if (isMessage(message, ReleaseStock)) {
-    ctx.send(StockReleased, { released: await release(trx, message.orderId) });
-  } else if (isMessage(message, CommitStock)) {
-    // No reply: the saga is over when it asks for the commit, and a reply nobody acts on cost a
-    // Kafka message and an order-service transaction per order.
-    await commit(trx, message.orderId);
-  }
-};
+function commandOf(message: DecodedMessage): StockCommand | undefined {
+  if (isMessage(message, ReserveStock)) return { kind: 'reserve', orderId: message.orderId, lines: message.payload.items };
+  if (isMessage(message, ReleaseStock)) return { kind: 'release', orderId: message.orderId };
+  if (isMessage(message, CommitStock)) return { kind: 'commit', orderId: message.orderId };
+  return undefined; // not ours
+}
 
-// A batch's product rows are locked up front, sorted by SKU: the SKUs its reserves name and those
-// its releases and commits hold reservations of.
-handleInventoryCommand.lockBatch = async (trx, batch) => {
-  const skus = new Set<string>();
-  const settling: string[] = [];
-  for (const message of batch) {
-    if (isMessage(message, ReserveStock)) for (const line of message.payload.items) skus.add(line.sku);
-    else if (isMessage(message, ReleaseStock) || isMessage(message, CommitStock)) settling.push(message.orderId);
-  }
-  await lockBatchProducts(trx, skus, settling);
-};
+/**
+ * Reserve, release and commit stock for orders, a whole poll batch at a time and in a few
+ * statements (see applyStockBatch); each is idempotent per order. A batch locks every product it
+ * touches in SKU order before anything else, so two instances' batches wait for each other
+ * instead of deadlocking.
+ */
+async function applyBatch({ trx, messages, send }: BatchContext<InventoryDb>): Promise<void> {
+  const commands = messages.flatMap((message) => {
+    const command = commandOf(message);
+    return command ? [{ message, command }] : [];
+  });
+  const outcomes = await applyStockBatch(
+    trx,
+    commands.map((c) => c.command),
+  );
+  commands.forEach(({ message }, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome.kind === 'reserve') send(message, StockReservationResult, outcome.reply);
+    else if (outcome.kind === 'release') send(message, StockReleased, { released: outcome.released });
+    // A commit has no reply: the saga is over when it asks for the commit, and a reply nobody
+    // acts on cost a Kafka message and an order-service transaction per order.
+  });
+}
+
+export const handleInventoryCommand: MessageHandler<InventoryDb> = Object.assign(
+  // One message (a dead letter's replay) is a batch of one.
+  (ctx: Parameters<MessageHandler<InventoryDb>>[0]) => applyBatch({ trx: ctx.trx, messages: [ctx.message], send: (_cause, d, p, o) => ctx.send(d, p, o), afterCommit: ctx.afterCommit }),
+  { applyBatch },
+);
