@@ -12,15 +12,11 @@ import { SagaStore } from '../src/db/sagas.ts';
 import type { OrderDb } from '../src/db/schema.ts';
 import { orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
 import type { SagaInstance } from '../src/domain/saga/types.ts';
-import { startOrderSaga, type Clock } from '../src/kafka/orchestrator.ts';
+import { startOrderSaga } from '../src/kafka/orchestrator.ts';
+import { testClock } from './clock.ts';
 
 let database: Database<OrderDb>;
-const clock: Clock = () => ({
-  now: Date.now(),
-  defaultDeadlineMs: 30_000,
-  invokeRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 3 },
-  compensationRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 8 },
-});
+const clock = testClock;
 
 before(async () => {
   const url = withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `place_orders_${randomBytes(4).toString('hex')}`);

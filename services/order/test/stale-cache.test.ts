@@ -13,15 +13,11 @@ import { newOrderRow, placeOrders } from '../src/db/orders.ts';
 import { SagaStore } from '../src/db/sagas.ts';
 import type { OrderDb } from '../src/db/schema.ts';
 import { orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
-import { cancelOrder, sagaReplyHandler, startOrderSaga, type Clock } from '../src/kafka/orchestrator.ts';
+import { cancelOrder, sagaReplyHandler, startOrderSaga } from '../src/kafka/orchestrator.ts';
+import { testClock } from './clock.ts';
 
 let database: Database<OrderDb>;
-const clock: Clock = () => ({
-  now: Date.now(),
-  defaultDeadlineMs: 30_000,
-  invokeRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 3 },
-  compensationRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 8 },
-});
+const clock = testClock;
 
 before(async () => {
   const server = process.env.OMS_TEST_DATABASE_URL;
