@@ -27,7 +27,7 @@ const batch = (users: readonly string[]) =>
 
 test('two instances authorising for the same users in opposite orders never deadlock, and every hold is taken once', async () => {
   const handler = paymentCommandHandler({ creditLimit: 1_000_000, currency: 'EUR' });
-  assert.ok(handler.lockBatch, 'the payment handler locks its batches up front');
+  assert.ok(handler.applyBatch, 'the payment handler applies whole batches');
   const failures: string[] = [];
   for (let round = 0; round < 15; round++) {
     const results = await Promise.allSettled(

@@ -31,18 +31,21 @@ export interface BatchContext<DB> {
 }
 
 /**
- * Applies one message. `lockBatch`, when the handler has one, runs first for the whole batch (the
- * messages about to be applied) in the same transaction: it takes every row lock the batch will
- * need in one global order (say products by SKU), so two instances applying batches that touch the
- * same rows in different message orders wait for each other instead of deadlocking. `applyBatch`,
- * when there is one, is called instead of the handler, once for all the batch's new messages:
- * set-based work, a few statements per batch instead of a few per message. It must do exactly
- * what calling the handler on each message in order would.
+ * Applies one message. `applyBatch`, when there is one, is called instead of the handler, once
+ * for all the batch's new messages: set-based work, a few statements per batch instead of a few
+ * per message. It must do exactly what calling the handler on each message in order would, and
+ * take the row locks a batch shares with other instances' batches in one global order (say
+ * products by SKU), so that two instances wait for each other instead of deadlocking.
  */
 export type MessageHandler<DB> = ((ctx: HandlerContext<DB>) => Promise<void>) & {
-  lockBatch?: (trx: Transaction<DB>, batch: readonly DecodedMessage[]) => Promise<void>;
   applyBatch?: (ctx: BatchContext<DB>) => Promise<void>;
 };
+
+/** A handler that decides whole batches; one message (a dead letter's replay) is a batch of one. */
+export function batchHandler<DB>(applyBatch: (ctx: BatchContext<DB>) => Promise<void>): MessageHandler<DB> {
+  const one = (ctx: HandlerContext<DB>) => applyBatch({ trx: ctx.trx, messages: [ctx.message], send: (_cause, d, p, o) => ctx.send(d, p, o), afterCommit: ctx.afterCommit });
+  return Object.assign(one, { applyBatch });
+}
 
 /** What applying a batch left to do once its transaction has committed. */
 export interface Applied {
@@ -67,7 +70,6 @@ export async function applyInTransaction<DB>(
 ): Promise<Applied> {
   const committed: (() => void)[] = [];
   const { fresh, held } = await claimMessages(trx, batch, holdParkedOrders);
-  if (handler.lockBatch && fresh.size > 0) await handler.lockBatch(trx, batch.filter((m) => fresh.has(m.messageId)));
   const outgoing: OutgoingMessage[] = [];
   const afterCommit = (fn: () => void) => committed.push(fn);
   // delete(): a message twice in one batch is applied once.

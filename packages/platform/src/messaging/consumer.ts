@@ -7,7 +7,7 @@ import { backoffMs, type RetryPolicy } from '../retry.ts';
 import { applyInTransaction, type DecodedMessage, type MessageHandler } from './apply.ts';
 import { parkBehind, parkFailed, storableText, type ParkedRecord } from './dead-letters.ts';
 
-export { applyInTransaction, messageApplier, type Applied, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler } from './apply.ts';
+export { applyInTransaction, batchHandler, messageApplier, type Applied, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler } from './apply.ts';
 
 /** Transient failures (database or broker down) are retried forever, ~0.1 s doubling to ~5 s, with jitter. */
 const transientRetry: RetryPolicy = { initialIntervalMs: 100, backoffCoefficient: 2, maxIntervalMs: 5_000, maxAttempts: Infinity };

@@ -1,5 +1,5 @@
 import { CommitStock, isMessage, ReleaseStock, ReserveStock, StockReleased, StockReservationResult } from '@oms/contracts';
-import type { BatchContext, DecodedMessage, MessageHandler } from '@oms/platform';
+import { batchHandler, type BatchContext, type DecodedMessage, type MessageHandler } from '@oms/platform';
 import type { InventoryDb } from '../db/schema.ts';
 import { applyStockBatch } from '../db/stock.ts';
 import type { StockCommand } from '../domain/batch.ts';
@@ -35,8 +35,4 @@ async function applyBatch({ trx, messages, send }: BatchContext<InventoryDb>): P
   });
 }
 
-export const handleInventoryCommand: MessageHandler<InventoryDb> = Object.assign(
-  // One message (a dead letter's replay) is a batch of one.
-  (ctx: Parameters<MessageHandler<InventoryDb>>[0]) => applyBatch({ trx: ctx.trx, messages: [ctx.message], send: (_cause, d, p, o) => ctx.send(d, p, o), afterCommit: ctx.afterCommit }),
-  { applyBatch },
-);
+export const handleInventoryCommand: MessageHandler<InventoryDb> = batchHandler(applyBatch);

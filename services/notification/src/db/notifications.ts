@@ -1,21 +1,35 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { FailureReason, OrderStatus } from '@oms/contracts';
 import type { NotificationDb, NotificationsTable } from './schema.ts';
 
 export type NotificationRow = Selectable<NotificationsTable>;
 
-/** True when recorded now; false when this (order, status) was already notified. */
-export async function recordNotification(
-  db: Kysely<NotificationDb>,
-  n: { orderId: string; userId: string; status: OrderStatus; message: string; reasons: FailureReason[] },
-): Promise<boolean> {
-  const row = await db
-    .insertInto('notifications')
-    .values({ order_id: n.orderId, user_id: n.userId, status: n.status, message: n.message, reasons: JSON.stringify(n.reasons) })
-    .onConflict((oc) => oc.columns(['order_id', 'status']).doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+export interface NewNotification {
+  orderId: string;
+  userId: string;
+  status: OrderStatus;
+  message: string;
+  reasons: FailureReason[];
+}
+
+/**
+ * Records a batch's notifications in one statement, in the order given; returns those recorded
+ * now (an (order, status) already notified, before or earlier in the batch, is not recorded again).
+ */
+export async function recordNotifications(db: Kysely<NotificationDb>, notifications: readonly NewNotification[]): Promise<NewNotification[]> {
+  if (notifications.length === 0) return [];
+  const { rows } = await sql<{ order_id: string; status: string }>`
+    insert into notifications (order_id, user_id, status, message, reasons)
+    select order_id, user_id, status, message, reasons
+      from unnest(${notifications.map((n) => n.orderId)}::uuid[], ${notifications.map((n) => n.userId)}::text[], ${notifications.map((n) => n.status)}::text[],
+                  ${notifications.map((n) => n.message)}::text[], ${notifications.map((n) => JSON.stringify(n.reasons))}::jsonb[])
+           with ordinality as t(order_id, user_id, status, message, reasons, n)
+     order by n
+    on conflict (order_id, status) do nothing
+    returning order_id, status`.execute(db);
+  const recorded = new Set(rows.map((r) => `${r.order_id} ${r.status}`));
+  // The first of each (order, status) in the batch is the one recorded.
+  return notifications.filter((n) => recorded.delete(`${n.orderId} ${n.status}`));
 }
 
 export async function listNotifications(db: Kysely<NotificationDb>, filter: { orderId?: string; userId?: string; afterId?: number; limit: number }): Promise<NotificationRow[]> {

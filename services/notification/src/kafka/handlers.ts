@@ -1,16 +1,23 @@
 import { isMessage, OrderStatusChanged } from '@oms/contracts';
-import type { Logger, MessageHandler } from '@oms/platform';
-import { recordNotification } from '../db/notifications.ts';
+import { batchHandler, type Logger, type MessageHandler } from '@oms/platform';
+import { recordNotifications, type NewNotification } from '../db/notifications.ts';
 import type { NotificationDb } from '../db/schema.ts';
 import { notificationText } from '../domain/message.ts';
 
-/** Records each order status once and logs it as a structured line (the delivery channel for now). */
+/**
+ * Records each order status once, a whole poll batch in one statement, and logs each new one as a
+ * structured line once committed (the delivery channel for now).
+ */
 export function orderEventHandler(logger: Logger): MessageHandler<NotificationDb> {
-  return async ({ trx, message, afterCommit }) => {
-    if (!isMessage(message, OrderStatusChanged)) return;
-    const { status, userId, reasons } = message.payload;
-    const text = notificationText(message.orderId, status, reasons);
-    const fresh = await recordNotification(trx, { orderId: message.orderId, userId, status, message: text, reasons });
-    if (fresh) afterCommit(() => logger.info({ orderId: message.orderId, userId, status, notification: text }, 'order status notification'));
-  };
+  return batchHandler(async ({ trx, messages, afterCommit }) => {
+    const notifications: NewNotification[] = messages.flatMap((message) => {
+      if (!isMessage(message, OrderStatusChanged)) return [];
+      const { status, userId, reasons } = message.payload;
+      return [{ orderId: message.orderId, userId, status, reasons, message: notificationText(message.orderId, status, reasons) }];
+    });
+    const fresh = await recordNotifications(trx, notifications);
+    afterCommit(() => {
+      for (const n of fresh) logger.info({ orderId: n.orderId, userId: n.userId, status: n.status, notification: n.message }, 'order status notification');
+    });
+  });
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { CommitStock, OrderStatusChanged, StockReservationResult, type FailureReason, type MessageDefinition, type OrderStatus } from '@oms/contracts';
-import { buildMessage, enqueue, outboxCommitted, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler, type OutgoingMessage } from '@oms/platform';
+import { batchHandler, buildMessage, enqueue, outboxCommitted, type BatchContext, type DecodedMessage, type MessageHandler, type OutgoingMessage } from '@oms/platform';
 import { findOrder, findOrders, setPricings, updateOrderStatus, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
@@ -226,8 +226,7 @@ export function sagaReplyHandler(store: SagaStore, clock: Clock): MessageHandler
     }
   };
   // One message (a dead letter's replay) is a batch of one: one way to decide replies.
-  const one = (ctx: HandlerContext<OrderDb>) => applyBatch({ trx: ctx.trx, messages: [ctx.message], send: (_cause, d, p, o) => ctx.send(d, p, o), afterCommit: ctx.afterCommit });
-  return Object.assign(one, { applyBatch });
+  return batchHandler(applyBatch);
 }
 
 /**

@@ -1,68 +1,64 @@
 import { sql, type Kysely } from 'kysely';
 import type { Money } from '@oms/contracts';
-import { decideAuthorisation } from '../domain/credit.ts';
-import type { AuthorisationReply, PaymentDb } from './schema.ts';
+import { applyPaymentCommands, type PaymentCommand, type PaymentOutcome } from '../domain/batch.ts';
+import type { PaymentDb } from './schema.ts';
 
 export interface AccountDefaults {
   creditLimit: number;
   currency: string;
 }
 
-async function lockAccount(trx: Kysely<PaymentDb>, userId: string, defaults: AccountDefaults) {
-  await trx
-    .insertInto('accounts')
-    .values({ user_id: userId, credit_limit: defaults.creditLimit, currency: defaults.currency })
-    .onConflict((oc) => oc.column('user_id').doNothing())
-    .execute();
-  return trx.selectFrom('accounts').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow();
-}
+// Runs inside the consumer's transaction, so its effects, the inbox entry and the replies in the
+// outbox commit or roll back together.
 
 /**
- * Locks, sorted by user id, the accounts of `charged` (inserting the missing ones, in the same
- * order) and of the holds of the orders `voided`: a whole batch's account locks in one global order.
+ * A whole batch of payment commands in a few statements whatever its size: the answers and holds
+ * of its orders read and locked in order-id order (a concurrent command for the same order waits,
+ * as one at a time would), the accounts it charges made if new, then every account it charges or
+ * releases locked and read in user-id order in one statement (two instances' batches wait for
+ * each other instead of deadlocking); `applyPaymentCommands` decides every command in order
+ * (pure), and the held amounts, new holds, voided holds and new answers are written in one
+ * statement each. Returns each command's outcome, in order.
  */
-export async function lockBatchAccounts(trx: Kysely<PaymentDb>, charged: ReadonlySet<string>, voided: readonly string[], defaults: AccountDefaults): Promise<void> {
-  const users = new Set(charged);
-  if (voided.length > 0) {
-    for (const h of await trx.selectFrom('holds').select('user_id').where('order_id', 'in', [...voided]).execute()) users.add(h.user_id);
-  }
-  if (users.size === 0) return;
-  const sorted = [...users].sort();
-  const missing = sorted.filter((u) => charged.has(u));
-  if (missing.length > 0) {
+export async function applyPaymentBatch(trx: Kysely<PaymentDb>, commands: readonly PaymentCommand[], defaults: AccountDefaults): Promise<PaymentOutcome[]> {
+  if (commands.length === 0) return [];
+  const orderIds = [...new Set(commands.map((c) => c.orderId))];
+  const charged = [...new Set(commands.flatMap((c) => (c.kind === 'authorise' ? [c.userId] : [])))].sort();
+  const answerRows = await trx.selectFrom('authorisation_results').select(['order_id', 'result']).where('order_id', '=', sql<string>`any(${orderIds}::uuid[])`).orderBy('order_id').forUpdate().execute();
+  const holdRows = await trx.selectFrom('holds').selectAll().where('order_id', '=', sql<string>`any(${orderIds}::uuid[])`).orderBy('order_id').forUpdate().execute();
+  if (charged.length > 0) {
     await sql`insert into accounts (user_id, credit_limit, currency)
-              select u, ${defaults.creditLimit}, ${defaults.currency} from unnest(${missing}::text[]) with ordinality as t(u, n) order by n
+              select u, ${defaults.creditLimit}, ${defaults.currency} from unnest(${charged}::text[]) with ordinality as t(u, n) order by n
               on conflict (user_id) do nothing`.execute(trx);
   }
-  await trx.selectFrom('accounts').select('user_id').where('user_id', 'in', sorted).orderBy('user_id').forUpdate().execute();
-}
+  const users = [...new Set([...charged, ...holdRows.map((h) => h.user_id)])].sort();
+  // ORDER BY runs below the row locking, so the rows are locked in user-id order.
+  const accountRows = users.length === 0 ? [] : await trx.selectFrom('accounts').select(['user_id', 'credit_limit', 'held', 'currency']).where('user_id', 'in', users).orderBy('user_id').forUpdate().execute();
 
-/** Holds the amount or declines; the first answer per order is kept and repeated. */
-export async function authorise(trx: Kysely<PaymentDb>, orderId: string, userId: string, amount: Money, defaults: AccountDefaults): Promise<AuthorisationReply> {
-  const earlier = await trx.selectFrom('authorisation_results').select('result').where('order_id', '=', orderId).forUpdate().executeTakeFirst();
-  if (earlier) return earlier.result;
-  const account = await lockAccount(trx, userId, defaults);
-  const reasons = decideAuthorisation({ creditLimit: account.credit_limit, held: account.held, currency: account.currency }, amount);
-  if (reasons.length === 0) {
-    await trx.updateTable('accounts').set({ held: sql<number>`held + ${amount.amount}`, updated_at: new Date() }).where('user_id', '=', userId).execute();
-    await trx.insertInto('holds').values({ order_id: orderId, user_id: userId, amount: amount.amount, currency: amount.currency, state: 'HELD' }).execute();
+  const effects = applyPaymentCommands(commands, {
+    accounts: new Map(accountRows.map((a) => [a.user_id, { creditLimit: a.credit_limit, held: a.held, currency: a.currency }])),
+    answers: new Map(answerRows.map((r) => [r.order_id, r.result])),
+    holds: new Map(holdRows.map((h) => [h.order_id, { userId: h.user_id, amount: h.amount, currency: h.currency, state: h.state }])),
+  });
+
+  const { held, newHolds, voided, answers } = effects;
+  if (held.length > 0) {
+    await sql`update accounts a set held = v.held, updated_at = now()
+                from unnest(${held.map((h) => h.userId)}::text[], ${held.map((h) => h.held)}::bigint[]) as v(user_id, held)
+               where a.user_id = v.user_id`.execute(trx);
   }
-  const reply: AuthorisationReply = { ok: reasons.length === 0, reasons };
-  await trx.insertInto('authorisation_results').values({ order_id: orderId, result: JSON.stringify(reply) }).execute();
-  return reply;
-}
-
-/** Releases the order's hold. Idempotent; a void before any authorise blocks that authorise. */
-export async function voidHold(trx: Kysely<PaymentDb>, orderId: string): Promise<boolean> {
-  await trx
-    .insertInto('authorisation_results')
-    .values({ order_id: orderId, result: JSON.stringify({ ok: false, reasons: [] } satisfies AuthorisationReply) })
-    .onConflict((oc) => oc.column('order_id').doNothing())
-    .execute();
-  const hold = await trx.updateTable('holds').set({ state: 'VOIDED' }).where('order_id', '=', orderId).where('state', '=', 'HELD').returning(['user_id', 'amount']).executeTakeFirst();
-  if (!hold) return false;
-  await trx.updateTable('accounts').set({ held: sql<number>`held - ${hold.amount}`, updated_at: new Date() }).where('user_id', '=', hold.user_id).execute();
-  return true;
+  if (newHolds.length > 0) {
+    await sql`insert into holds (order_id, user_id, amount, currency, state)
+              select * from unnest(${newHolds.map((h) => h.orderId)}::uuid[], ${newHolds.map((h) => h.hold.userId)}::text[],
+                                   ${newHolds.map((h) => h.hold.amount)}::bigint[], ${newHolds.map((h) => h.hold.currency)}::char(3)[],
+                                   ${newHolds.map((h) => h.hold.state)}::text[])`.execute(trx);
+  }
+  if (voided.length > 0) await trx.updateTable('holds').set({ state: 'VOIDED' }).where('order_id', '=', sql<string>`any(${voided}::uuid[])`).execute();
+  if (answers.length > 0) {
+    await sql`insert into authorisation_results (order_id, result)
+              select * from unnest(${answers.map((a) => a.orderId)}::uuid[], ${answers.map((a) => JSON.stringify(a.reply))}::jsonb[])`.execute(trx);
+  }
+  return effects.outcomes;
 }
 
 /**

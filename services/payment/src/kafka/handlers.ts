@@ -1,28 +1,36 @@
 import { AuthorisePayment, isMessage, PaymentAuthorised, PaymentVoided, VoidPayment } from '@oms/contracts';
-import type { MessageHandler } from '@oms/platform';
-import { authorise, lockBatchAccounts, voidHold, type AccountDefaults } from '../db/payments.ts';
+import { batchHandler, type BatchContext, type DecodedMessage, type MessageHandler } from '@oms/platform';
+import { applyPaymentBatch, type AccountDefaults } from '../db/payments.ts';
 import type { PaymentDb } from '../db/schema.ts';
+import type { PaymentCommand } from '../domain/batch.ts';
 
-/** Authorise and void payment holds; both idempotent per order. */
+function commandOf(message: DecodedMessage): PaymentCommand | undefined {
+  if (isMessage(message, AuthorisePayment)) return { kind: 'authorise', orderId: message.orderId, userId: message.payload.userId, amount: message.payload.amount };
+  if (isMessage(message, VoidPayment)) return { kind: 'void', orderId: message.orderId };
+  return undefined; // not ours
+}
+
+/**
+ * Authorise and void payment holds, a whole poll batch at a time in a few statements (see
+ * applyPaymentBatch); both idempotent per order. A batch locks every account it touches in user-id
+ * order, so two instances' batches wait for each other instead of deadlocking.
+ */
 export function paymentCommandHandler(defaults: AccountDefaults): MessageHandler<PaymentDb> {
-  const handler: MessageHandler<PaymentDb> = async (ctx) => {
-    const { trx, message } = ctx;
-    if (isMessage(message, AuthorisePayment)) {
-      ctx.send(PaymentAuthorised, await authorise(trx, message.orderId, message.payload.userId, message.payload.amount, defaults));
-    } else if (isMessage(message, VoidPayment)) {
-      ctx.send(PaymentVoided, { voided: await voidHold(trx, message.orderId) });
-    }
+  const applyBatch = async ({ trx, messages, send }: BatchContext<PaymentDb>): Promise<void> => {
+    const commands = messages.flatMap((message) => {
+      const command = commandOf(message);
+      return command ? [{ message, command }] : [];
+    });
+    const outcomes = await applyPaymentBatch(
+      trx,
+      commands.map((c) => c.command),
+      defaults,
+    );
+    commands.forEach(({ message }, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.kind === 'authorise') send(message, PaymentAuthorised, outcome.reply);
+      else send(message, PaymentVoided, { voided: outcome.voided });
+    });
   };
-  // A batch's account rows, locked up front in user-id order: the accounts its authorisations
-  // charge (made first if new) and those its voids release.
-  handler.lockBatch = async (trx, batch) => {
-    const charged = new Set<string>();
-    const voided: string[] = [];
-    for (const message of batch) {
-      if (isMessage(message, AuthorisePayment)) charged.add(message.payload.userId);
-      else if (isMessage(message, VoidPayment)) voided.push(message.orderId);
-    }
-    await lockBatchAccounts(trx, charged, voided, defaults);
-  };
-  return handler;
+  return batchHandler(applyBatch);
 }
