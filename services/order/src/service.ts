@@ -5,7 +5,9 @@ import { SagaStore } from './db/sagas.ts';
 import type { OrderDb } from './db/schema.ts';
 import { orderRoutes } from './http/routes.ts';
 import { sagaAdminRoutes } from './http/admin.ts';
-import { sagaClock, sagaReplyHandler, sweepTimers } from './kafka/orchestrator.ts';
+import { sagaClock } from './app/saga-actions.ts';
+import { sweepTimers } from './app/saga-commands.ts';
+import { sagaReplyHandler } from './kafka/saga-replies.ts';
 
 /** One store per process: the HTTP side warms the cache the reply handler reads. */
 let store: SagaStore | undefined;

@@ -1,4 +1,4 @@
-import type { Clock } from '../src/kafka/orchestrator.ts';
+import type { Clock } from '../src/app/saga-actions.ts';
 
 /** The saga clock of the order service's database tests: now, and the default deadlines and retries. */
 export const testClock: Clock = () => ({

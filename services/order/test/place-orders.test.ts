@@ -6,13 +6,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { buildMessage, ensureDatabase, migrate, openDatabase, outboxInsertKeyedBy, withDatabaseName, type Database, type OutgoingMessage } from '@oms/platform';
+import { ensureDatabase, migrate, openDatabase, Outgoing, withDatabaseName, type Database } from '@oms/platform';
 import { newOrderRow, placeOrders, type OrderRow } from '../src/db/orders.ts';
 import { SagaStore } from '../src/db/sagas.ts';
 import type { OrderDb } from '../src/db/schema.ts';
 import { orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
 import type { SagaInstance } from '../src/domain/saga/types.ts';
-import { startOrderSaga } from '../src/kafka/orchestrator.ts';
+import { startOrderSaga } from '../src/app/saga-actions.ts';
 import { testClock } from './clock.ts';
 
 let database: Database<OrderDb>;
@@ -28,13 +28,13 @@ after(async () => database?.close());
 
 function placement(placedBy: string, key: string | null, sku: string) {
   const draft = newOrderRow({ id: randomUUID(), userId: placedBy, placedBy, items: [{ sku, quantity: 1 }], idempotencyKey: key, requestHash: key ? `hash-${sku}` : null }, new Date());
-  const outgoing: OutgoingMessage[] = [];
-  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => outgoing.push(buildMessage('', def, payload, { orderId: draft.id })));
-  return { draft, outgoing, instance };
+  const out = new Outgoing('');
+  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => out.send(def, payload, { orderId: draft.id }));
+  return { draft, out, instance };
 }
 
-async function place(store: SagaStore, batch: { draft: OrderRow; outgoing: OutgoingMessage[]; instance: SagaInstance }[]) {
-  return placeOrders(database.db, batch.map((p) => p.draft), [store.insertManyFrom('placed', batch.map((p) => p.instance)), outboxInsertKeyedBy(batch.flatMap((p) => p.outgoing), 'placed')]);
+async function place(store: SagaStore, batch: { draft: OrderRow; out: Outgoing; instance: SagaInstance }[]) {
+  return placeOrders(database.db, batch.map((p) => p.draft), [store.insertManyFrom('placed', batch.map((p) => p.instance)), Outgoing.writeKeyedBy(batch.map((p) => p.out), 'placed')]);
 }
 
 test('a batch of placements: all in, except those whose idempotency key is taken, which leave nothing behind', async () => {
@@ -65,7 +65,7 @@ test('a batch of placements: all in, except those whose idempotency key is taken
 
   // The first commands of the orders that went in, and only theirs, in the order given.
   const { rows } = await sql<{ message_id: string }>`select message_id::text from outbox where message_key = any(${ids}::text[]) order by id`.execute(database.db);
-  const expected = batch.filter((_, i) => [0, 2, 4].includes(i)).flatMap((p) => p.outgoing.map((m) => m.messageId));
+  const expected = batch.filter((_, i) => [0, 2, 4].includes(i)).flatMap((p) => p.out.messages.map((m) => m.messageId));
   assert.ok(expected.length >= 6, 'two first commands per order');
   assert.deepEqual(rows.map((r) => r.message_id), expected);
 });

@@ -8,12 +8,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Static, TSchema } from 'typebox';
 import { decodeMessage, PaymentAuthorised, PaymentVoided, StockReleased, StockReservationResult, UserValidated, type MessageDefinition } from '@oms/contracts';
-import { applyInTransaction, buildMessage, ensureDatabase, migrate, openDatabase, outboxInsertKeyedBy, withDatabaseName, type Database, type OutgoingMessage } from '@oms/platform';
+import { applyInTransaction, buildMessage, ensureDatabase, migrate, openDatabase, Outgoing, withDatabaseName, type Database } from '@oms/platform';
 import { newOrderRow, placeOrders } from '../src/db/orders.ts';
 import { SagaStore } from '../src/db/sagas.ts';
 import type { OrderDb } from '../src/db/schema.ts';
 import { orderSagaWithPayment } from '../src/domain/saga/order-saga.ts';
-import { cancelOrder, sagaReplyHandler, startOrderSaga } from '../src/kafka/orchestrator.ts';
+import { startOrderSaga } from '../src/app/saga-actions.ts';
+import { cancelOrder } from '../src/app/saga-commands.ts';
+import { sagaReplyHandler } from '../src/kafka/saga-replies.ts';
 import { testClock } from './clock.ts';
 
 let database: Database<OrderDb>;
@@ -45,9 +47,9 @@ test("a compensation's reply reaching an instance whose cached saga is stale is 
 
   // Instance A places the order: its cache holds the saga as placed (running, stage 0).
   const draft = newOrderRow({ id: randomUUID(), userId, placedBy: userId, items: [{ sku: 'SKU-1', quantity: 1 }], idempotencyKey: null, requestHash: null }, new Date());
-  const outgoing: OutgoingMessage[] = [];
-  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => outgoing.push(buildMessage('', def, payload, { orderId: draft.id })));
-  assert.ok((await placeOrders(database.db, [draft], [a.insertManyFrom('placed', [instance]), outboxInsertKeyedBy(outgoing, 'placed')]))[0]);
+  const out = new Outgoing('');
+  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => out.send(def, payload, { orderId: draft.id }));
+  assert.ok((await placeOrders(database.db, [draft], [a.insertManyFrom('placed', [instance]), Outgoing.writeKeyedBy([out], 'placed')]))[0]);
   a.remember(instance);
 
   // Instance B (which owns the partition now, say after a rebalance) runs the saga to the end…
@@ -80,16 +82,16 @@ async function deliverBatch(store: SagaStore, replies: readonly { orderId: strin
 function placed(store: SagaStore) {
   const userId = randomUUID();
   const draft = newOrderRow({ id: randomUUID(), userId, placedBy: userId, items: [{ sku: 'SKU-1', quantity: 1 }], idempotencyKey: null, requestHash: null }, new Date());
-  const outgoing: OutgoingMessage[] = [];
-  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => outgoing.push(buildMessage('', def, payload, { orderId: draft.id })));
-  return { draft, outgoing, instance, remember: () => store.remember(instance) };
+  const out = new Outgoing('');
+  const instance = startOrderSaga(orderSagaWithPayment, draft, clock(), (def, payload) => out.send(def, payload, { orderId: draft.id }));
+  return { draft, out, instance, remember: () => store.remember(instance) };
 }
 
 test('a batch of replies for several sagas, some cached stale, is decided as one by one would: every reply recorded, every command sent', async () => {
   const a = new SagaStore();
   const b = new SagaStore();
   const [one, two] = [placed(a), placed(a)];
-  await placeOrders(database.db, [one.draft, two.draft], [a.insertManyFrom('placed', [one.instance, two.instance]), outboxInsertKeyedBy([...one.outgoing, ...two.outgoing], 'placed')]);
+  await placeOrders(database.db, [one.draft, two.draft], [a.insertManyFrom('placed', [one.instance, two.instance]), Outgoing.writeKeyedBy([one.out, two.out], 'placed')]);
   one.remember();
   two.remember();
   const priced = { ok: true, reasons: [], lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 700, currency: 'EUR' } }], total: { amount: 700, currency: 'EUR' } };

@@ -3,7 +3,8 @@ import type { Static, TSchema } from 'typebox';
 import type { decodeMessage, MessageDefinition } from '@oms/contracts';
 import type { ApplyInTransaction } from './dead-letters.ts';
 import { claimMessages } from './inbox.ts';
-import { buildMessage, enqueue, outboxCommitted, type MessageOrigin, type OutgoingMessage } from './outbox.ts';
+import type { MessageOrigin } from './outbox.ts';
+import { Outgoing } from './unit-of-work.ts';
 
 // Applying messages in a transaction (inbox, handler, outbox), shared by the consumer and the
 // dead-letter replay.
@@ -68,10 +69,9 @@ export async function applyInTransaction<DB>(
   batch: readonly DecodedMessage[],
   holdParkedOrders = false,
 ): Promise<Applied> {
-  const committed: (() => void)[] = [];
+  const out = new Outgoing(topicPrefix);
   const { fresh, held } = await claimMessages(trx, batch, holdParkedOrders);
-  const outgoing: OutgoingMessage[] = [];
-  const afterCommit = (fn: () => void) => committed.push(fn);
+  const afterCommit = (fn: () => void) => out.afterCommit(fn);
   // delete(): a message twice in one batch is applied once.
   const toApply = batch.filter((message) => fresh.delete(message.messageId));
   if (handler.applyBatch) {
@@ -79,9 +79,7 @@ export async function applyInTransaction<DB>(
       await handler.applyBatch({
         trx,
         messages: toApply,
-        send(cause, def, payload, origin) {
-          outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: cause.orderId, causedBy: cause, ...origin }));
-        },
+        send: (cause, def, payload, origin) => out.send(def, payload, { orderId: cause.orderId, causedBy: cause, ...origin }),
         afterCommit,
       });
     }
@@ -90,21 +88,13 @@ export async function applyInTransaction<DB>(
       await handler({
         trx,
         message,
-        send(def, payload, origin) {
-          outgoing.push(buildMessage(topicPrefix, def, payload, { orderId: message.orderId, causedBy: message, ...origin }));
-        },
+        send: (def, payload, origin) => out.send(def, payload, { orderId: message.orderId, causedBy: message, ...origin }),
         afterCommit,
       });
     }
   }
-  await enqueue(trx, outgoing);
-  if (outgoing.length > 0) committed.push(outboxCommitted);
-  return {
-    after: () => {
-      for (const fn of committed) fn();
-    },
-    held,
-  };
+  await out.write(trx);
+  return { after: () => out.committed(), held };
 }
 
 /** The replay side of the consumer: applies one dead letter as the consumer would have. */

@@ -147,3 +147,6 @@ export function preferredWaitMs(prefer: string | string[] | undefined, maxSecond
   }
   return undefined;
 }
+
+/** The process's watch on order changes, for requests that wait (`Prefer: wait`). */
+export const orderWatch = new OrderWatch();

@@ -7,7 +7,8 @@ import type { OrderDb } from '../db/schema.ts';
 import { wakeAt } from '../domain/saga/engine.ts';
 import { findDefinition } from '../domain/saga/order-saga.ts';
 import type { SagaInstance } from '../domain/saga/types.ts';
-import { retrySaga, type Clock } from '../kafka/orchestrator.ts';
+import type { Clock } from '../app/saga-actions.ts';
+import { retrySaga } from '../app/saga-commands.ts';
 
 const iso = (ms: number | null | undefined) => (typeof ms === 'number' ? new Date(ms).toISOString() : null);
 const NullableString = Type.Union([Type.String(), Type.Null()]);

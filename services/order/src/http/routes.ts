@@ -1,38 +1,26 @@
-import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { FinalStatuses, MAX_ORDER_UNITS } from '@oms/contracts';
+import { FinalStatuses } from '@oms/contracts';
 import {
   actor,
   AppError,
-  buildMessage,
   decodeCursor,
   mayAccess,
-  Batcher,
-  isTransient,
-  outboxCommitted,
-  outboxInsertKeyedBy,
   pageOf,
   principalOf,
   rateLimited,
   type HttpServer,
-  type OutgoingMessage,
   type ServiceContext,
 } from '@oms/platform';
-import { findByIdempotencyKey, findOrder, ordersChanged, historiesOf, historyOf, listOrders, newOrderRow, placeOrders, type OrderRow } from '../db/orders.ts';
+import { findOrder, ordersChanged, historiesOf, historyOf, listOrders, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
-import type { SagaInstance } from '../domain/saga/types.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { orderSaga, orderSagaWithPayment } from '../domain/saga/order-saga.ts';
-import { cancelOrder, orderWatch, startOrderSaga, type Clock } from '../kafka/orchestrator.ts';
-import { preferredWaitMs } from '../app/order-watch.ts';
+import { orderWatch, preferredWaitMs } from '../app/order-watch.ts';
+import { OrderPlacement } from '../app/place-order.ts';
+import type { Clock } from '../app/saga-actions.ts';
+import { cancelOrder } from '../app/saga-commands.ts';
 import type { OrderConfig } from '../config.ts';
 import { ListOrdersQuery, OrderDto, OrderPage, OrderParams, PlaceOrderBody, PlaceOrderHeaders, toOrderDto } from './dto.ts';
-
-/** The same request body always hashes the same: key order and whitespace do not matter. */
-function requestHash(userId: string, items: PlaceOrderBody['items']): string {
-  const canonical = JSON.stringify({ userId, items: items.map((i) => [i.sku, i.quantity]) });
-  return createHash('sha256').update(canonical).digest('hex');
-}
 
 /**
  * Whose order this is: a customer orders for themselves (a body `userId` of anyone else is 403);
@@ -72,17 +60,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
   const { db } = ctx;
   // New orders start on the configured definition; orders in flight finish on the one they started with.
   const saga = ctx.config.OMS_PAYMENT_ENABLED ? orderSagaWithPayment : orderSaga;
-  // Placements that arrive while the database is busy with others go in together (group commit).
-  const placements = new Batcher<{ draft: OrderRow; instance: SagaInstance; outgoing: OutgoingMessage[] }, OrderRow | undefined>({
-    run: (batch) =>
-      placeOrders(
-        db,
-        batch.map((p) => p.draft),
-        [store.insertManyFrom('placed', batch.map((p) => p.instance)), outboxInsertKeyedBy(batch.flatMap((p) => p.outgoing), 'placed')],
-      ),
-    maxBatch: ctx.config.OMS_ORDER_PLACEMENT_BATCH,
-    isolate: (error) => !isTransient(error),
-  });
+  const placement = new OrderPlacement({ db, store, saga, clock, topicPrefix: ctx.config.OMS_TOPIC_PREFIX, maxBatch: ctx.config.OMS_ORDER_PLACEMENT_BATCH });
   const placementLimit = rateLimited(app, [{ name: 'orders-per-account', max: ctx.config.OMS_RATE_LIMIT_ORDERS_PER_MINUTE, key: (request) => request.principal?.id }]);
 
   app.post(
@@ -91,43 +69,20 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
     async (request, reply) => {
       const userId = orderingFor(request);
       const placedBy = principalOf(request).id;
-      const units = request.body.items.reduce((sum, item) => sum + item.quantity, 0);
-      if (units > MAX_ORDER_UNITS) {
-        throw new AppError('VALIDATION_FAILED', `an order holds at most ${MAX_ORDER_UNITS} units in all (this one ${units}), so that its total is always exact`, {
-          errors: [{ path: 'body/items', message: `more than ${MAX_ORDER_UNITS} units in all` }],
-        });
-      }
-      const key = request.headers['idempotency-key'] ?? null;
-      const hash = key ? requestHash(userId, request.body.items) : null;
-      // The order, its history, its saga instance and its first commands go in together, in one
-      // statement (with the other placements of the moment), or not at all (this caller's
-      // idempotency key was taken). The answer comes only after that statement has committed.
-      const draft = newOrderRow({ id: randomUUID(), userId, placedBy, items: request.body.items, idempotencyKey: key, requestHash: hash }, new Date());
-      const outgoing: OutgoingMessage[] = [];
-      const instance = startOrderSaga(saga, draft, clock(), (def, payload) => outgoing.push(buildMessage(ctx.config.OMS_TOPIC_PREFIX, def, payload, { orderId: draft.id })));
-      const inserted = await placements.submit({ draft, instance, outgoing });
-      let order = inserted;
-      if (inserted) {
-        outboxCommitted();
-        store.remember(instance);
-        if (placedBy !== userId) request.log.info({ ...actor(request), orderId: inserted.id, userId }, 'operator placed an order for a customer');
-      } else {
-        // This caller used the key before (or a racing request of theirs committed first): answer with that order.
-        order = await findByIdempotencyKey(db, placedBy, key!);
-        if (!order) throw new Error('idempotency key conflict without an order');
-        if (order.request_hash !== hash) throw new AppError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was used for a different order`);
-        reply.header('idempotent-replayed', 'true');
-      }
-      reply.header('location', `/api/orders/${order!.id}`);
-      const waited = await waitedFor(request, db, order!);
+      const placed = await placement.place({ userId, placedBy, items: request.body.items, idempotencyKey: request.headers['idempotency-key'] ?? null });
+      let order = placed.order;
+      if (placed.replayed) reply.header('idempotent-replayed', 'true');
+      else if (placedBy !== userId) request.log.info({ ...actor(request), orderId: order.id, userId }, 'operator placed an order for a customer');
+      reply.header('location', `/api/orders/${order.id}`);
+      const waited = await waitedFor(request, db, order);
       if (waited) {
         reply.header('preference-applied', 'wait');
         if (isFinal(waited)) return reply.status(201).send(toOrderDto(waited, await historyOf(db, waited.id)));
         order = waited;
       }
       // A fresh order's history is its CREATED entry: no need to read it back.
-      const history = inserted && !waited ? [{ status: 'CREATED' as const, reason: null, at: inserted.created_at }] : await historyOf(db, order!.id);
-      return reply.status(202).send(toOrderDto(order!, history));
+      const history = !placed.replayed && !waited ? [{ status: 'CREATED' as const, reason: null, at: placed.order.created_at }] : await historyOf(db, order.id);
+      return reply.status(202).send(toOrderDto(order, history));
     },
   );
 
