@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
+import { batchingBetween, snapshotCounters } from './lib/service-metrics.ts';
 import { harnessAccess, login, startSystem, type RunningSystem } from '@oms/platform/system';
 import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 import { checkInvariants, transactionCounts, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
@@ -259,6 +260,8 @@ try {
   loopDelay.enable();
   const cpuStart = processes.snapshot();
   const commitsAtStart = databases ? await transactionCounts(databases) : undefined;
+  const serviceUrls = system ? [...system.services.values()].map((s) => ({ service: s.spec.name, url: s.url })) : [];
+  const countersAtStart = await snapshotCounters(serviceUrls);
   const phases: Phase[] = [];
   if (args.search) {
     let rate = Number(args['search-start']);
@@ -289,6 +292,9 @@ try {
     transactionsPerOrder = Object.fromEntries(Object.entries(now).map(([s, n]) => [s, +((n - (commitsAtStart[s] ?? 0)) / Math.max(1, intendedAt.size)).toFixed(2)]));
     log(`PostgreSQL transactions per order: ${JSON.stringify(transactionsPerOrder)}`);
   }
+  // Kafka records per produce request (outbox relays) and messages per consumer batch.
+  const kafkaBatching = batchingBetween(countersAtStart, await snapshotCounters(serviceUrls));
+  if (system) log(`Kafka batching: ${JSON.stringify(kafkaBatching)}`);
   processes.stop();
 
   // Per-second timeline for the chart.
@@ -340,6 +346,7 @@ try {
     overall: { placed: intendedAt.size, ackMs: percentiles(allAck), sagaMs: percentiles(allSaga), finalStates: mix, wallSeconds: +wallSeconds.toFixed(1) },
     cpuSeconds: cpu,
     transactionsPerOrder,
+    kafkaBatching,
     loadGeneratorLoopDelayMs,
     peakRssMiB: processes.peakRssMiB(),
     invariants,

@@ -4,7 +4,7 @@ import { useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 describe('the order saga on real Kafka and PostgreSQL', () => {
-  const { api } = useTestSystem();
+  const { api, system } = useTestSystem();
 
   test('an order of an active user for stocked products becomes READY_FOR_DELIVERY and commits its stock', async () => {
     const user = await createUser(api);
@@ -18,6 +18,25 @@ describe('the order saga on real Kafka and PostgreSQL', () => {
     assert.deepEqual(order.history.map((h: { status: string }) => h.status), ['CREATED', 'READY_FOR_DELIVERY']);
     const stock = await waitFor(() => product(api, sku), (p) => p.committed === 3, 'stock to be committed');
     assert.deepEqual({ available: stock.available, reserved: stock.reserved, committed: stock.committed }, { available: 7, reserved: 0, committed: 3 });
+  });
+
+  test("every service's /metrics (its own port) counts what its relay published and its consumer applied", async () => {
+    const user = await createUser(api);
+    const sku = await createProduct(api, 5);
+    await finalOrder(api, (await placeOrder(api, user, [{ sku, quantity: 1 }])).id);
+    const value = (text: string, name: string) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2] ?? NaN);
+    for (const service of ['order', 'inventory', 'user']) {
+      const res = await fetch(`${system().instancesOf(service)[0]!.url}/metrics`);
+      assert.equal(res.status, 200, service);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      const text = await res.text();
+      assert.ok(value(text, 'oms_outbox_records_published_total') >= 1, `${service} published records`);
+      assert.ok(value(text, 'oms_outbox_produce_requests_total') >= 1, `${service} made produce requests`);
+      assert.ok(value(text, 'oms_consumer_messages_total') >= 1, `${service} consumed messages`);
+      assert.ok(value(text, 'oms_process_resident_memory_bytes') > 0, `${service} reports its resident memory`);
+    }
+    // Not through the gateway: metrics are for the scraper on each instance's port.
+    assert.equal((await fetch(`${system().baseUrl}/metrics`)).status, 404);
   });
 
   const failures: { name: string; code: string; setup: () => Promise<{ user: string; items: { sku: string; quantity: number }[]; skus: string[] }> }[] = [

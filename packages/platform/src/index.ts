@@ -22,3 +22,4 @@ export * from './db/lease.ts';
 export * from './messaging/outbox-refused.ts';
 export * from './http/outbox-refused-routes.ts';
 export * from './db/batcher.ts';
+export * from './metrics.ts';

@@ -1,3 +1,4 @@
+import { metrics } from '../metrics.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -98,6 +99,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
   await app.register(swaggerUi, { routePrefix: `/docs/${opts.service}` });
 
+  app.get('/metrics', { schema: { hide: true }, config: { auth: 'public' } }, async (_request, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
   app.get('/health/live', { schema: { hide: true }, config: { auth: 'public' } }, () => ({ status: 'ok' }));
   app.get('/health/ready', { schema: { hide: true }, config: { auth: 'public' } }, async (_request, reply) => {
     const checks = await opts.ready();

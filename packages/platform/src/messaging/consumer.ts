@@ -1,3 +1,4 @@
+import { consumerBatches, consumerBatchSeconds, consumerMessages } from '../metrics.ts';
 import { Consumer, MessagesStreamModes, MessagesStreamFallbackModes, Producer, stringDeserializers, stringSerializers, type Message } from '@platformatic/kafka';
 import type { Kysely } from 'kysely';
 import { decodeMessage, dlqTopic, UnreadableMessageError } from '@oms/contracts';
@@ -323,7 +324,11 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       const batch = queue.splice(0, maxBatch);
       if (connection.stream.isPaused() && queue.length < highWater / 2) connection.stream.resume();
       try {
+        const end = consumerBatchSeconds.startTimer();
         await processBatch(batch);
+        end();
+        consumerBatches.inc();
+        consumerMessages.inc(batch.length);
         opts.onBatch?.(batch.length);
       } catch (error) {
         if (!running) break;

@@ -7,6 +7,7 @@ import type { MessageDefinition, TypedEnvelope } from '@oms/contracts';
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from '../logger.ts';
 import { Lease } from '../db/lease.ts';
+import { outboxProduceRequests, outboxRecordsPublished } from '../metrics.ts';
 
 /** A message ready for the outbox: the topic is already prefixed. */
 export interface OutgoingMessage {
@@ -214,6 +215,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     try {
       await producer.send({ messages: rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })) });
       published = rows.map((r) => r.id);
+      outboxProduceRequests.inc();
+      outboxRecordsPublished.inc(rows.length);
     } catch (error) {
       if (!recordRefusal(error)) throw error; // the broker is away: retried with backoff
       await publishOneByOne(rows);
@@ -231,6 +234,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
       try {
         await producer.send({ messages: [{ topic: r.topic, key: r.message_key, value: r.value }] });
         published.push(r.id);
+        outboxProduceRequests.inc();
+        outboxRecordsPublished.inc();
       } catch (error) {
         const refusal = recordRefusal(error);
         if (!refusal) throw error;
