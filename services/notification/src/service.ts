@@ -2,13 +2,36 @@ import { Topics } from '@oms/contracts';
 import type { ServiceDefinition } from '@oms/platform';
 import { NotificationConfig } from './config.ts';
 import type { NotificationDb } from './db/schema.ts';
+import { startWebhookSender } from './delivery/webhook-sender.ts';
+import { parseSchedule } from './domain/webhooks.ts';
 import { notificationRoutes } from './http/routes.ts';
+import { webhookRoutes } from './http/webhook-routes.ts';
 import { orderEventHandler } from './kafka/handlers.ts';
 
 export const notificationService: ServiceDefinition<NotificationDb, typeof NotificationConfig> = {
   name: 'notification',
   config: NotificationConfig,
   migrationsDir: new URL('../migrations/', import.meta.url).pathname,
+  // The schedule is read at start, so a mistyped one stops the service with its reason.
+  onStart: ({ config }) => {
+    parseSchedule(config.OMS_WEBHOOK_RETRY_SCHEDULE);
+    return Promise.resolve();
+  },
   consumes: { topics: [Topics.orderEvents], handler: (ctx) => orderEventHandler(ctx.logger) },
-  routes: (app, { db }) => notificationRoutes(app, db),
+  routes: (app, { db, config }) => {
+    notificationRoutes(app, db);
+    webhookRoutes(app, db, { allowPrivate: config.OMS_WEBHOOK_ALLOW_PRIVATE, secretOverlapMs: config.OMS_WEBHOOK_SECRET_OVERLAP_MS });
+  },
+  background: ({ db, config, logger }) =>
+    startWebhookSender({
+      db,
+      logger,
+      schedule: parseSchedule(config.OMS_WEBHOOK_RETRY_SCHEDULE),
+      timeoutMs: config.OMS_WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: config.OMS_WEBHOOK_DISABLE_AFTER_MS,
+      allowPrivate: config.OMS_WEBHOOK_ALLOW_PRIVATE,
+      pollMs: config.OMS_WEBHOOK_POLL_MS,
+      concurrency: config.OMS_WEBHOOK_CONCURRENCY,
+      perEndpoint: config.OMS_WEBHOOK_CONCURRENCY_PER_ENDPOINT,
+    }),
 };

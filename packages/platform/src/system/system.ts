@@ -95,6 +95,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     // few per cent more CPU in garbage collection.
     const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', '--max-semi-space-size=2', '--max-old-space-size=160', spec.entry], {
       env: {
+        // A local system's webhook receivers are on this machine (deployments leave it off).
+        OMS_WEBHOOK_ALLOW_PRIVATE: 'true',
         ...process.env,
         ...opts.env,
         PORT: String(port),

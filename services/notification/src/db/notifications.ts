@@ -14,11 +14,12 @@ export interface NewNotification {
 
 /**
  * Records a batch's notifications in one statement, in the order given; returns those recorded
- * now (an (order, status) already notified, before or earlier in the batch, is not recorded again).
+ * now with their ids (an (order, status) already notified, before or earlier in the batch, is not
+ * recorded again).
  */
-export async function recordNotifications(db: Kysely<NotificationDb>, notifications: readonly NewNotification[]): Promise<NewNotification[]> {
+export async function recordNotifications<N extends NewNotification>(db: Kysely<NotificationDb>, notifications: readonly N[]): Promise<(N & { id: number; createdAt: Date })[]> {
   if (notifications.length === 0) return [];
-  const { rows } = await sql<{ order_id: string; status: string }>`
+  const { rows } = await sql<{ id: number; order_id: string; status: string; created_at: Date }>`
     insert into notifications (order_id, user_id, status, message, reasons)
     select order_id, user_id, status, message, reasons
       from unnest(${notifications.map((n) => n.orderId)}::uuid[], ${notifications.map((n) => n.userId)}::text[], ${notifications.map((n) => n.status)}::text[],
@@ -26,10 +27,15 @@ export async function recordNotifications(db: Kysely<NotificationDb>, notificati
            with ordinality as t(order_id, user_id, status, message, reasons, n)
      order by n
     on conflict (order_id, status) do nothing
-    returning order_id, status`.execute(db);
-  const recorded = new Set(rows.map((r) => `${r.order_id} ${r.status}`));
+    returning id, order_id, status, created_at`.execute(db);
+  const recorded = new Map(rows.map((r) => [`${r.order_id} ${r.status}`, r]));
   // The first of each (order, status) in the batch is the one recorded.
-  return notifications.filter((n) => recorded.delete(`${n.orderId} ${n.status}`));
+  return notifications.flatMap((n) => {
+    const key = `${n.orderId} ${n.status}`;
+    const row = recorded.get(key);
+    recorded.delete(key);
+    return row ? [{ ...n, id: row.id, createdAt: row.created_at }] : [];
+  });
 }
 
 export async function listNotifications(db: Kysely<NotificationDb>, filter: { orderId?: string; userId?: string; afterId?: number; limit: number }): Promise<NotificationRow[]> {

@@ -1,4 +1,4 @@
-import type { Generated, JSONColumnType } from 'kysely';
+import type { ColumnType, Generated, JSONColumnType, Selectable } from 'kysely';
 import type { FailureReason, OrderStatus } from '@oms/contracts';
 
 export interface NotificationsTable {
@@ -11,6 +11,50 @@ export interface NotificationsTable {
   created_at: Generated<Date>;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  owner_id: string;
+  owner_role: 'customer' | 'operator';
+  url: string;
+  events: string[];
+  description: string | null;
+  secret: string;
+  previous_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  enabled: ColumnType<boolean, boolean | undefined, boolean>;
+  disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Date>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+export type WebhookEndpointRow = Selectable<WebhookEndpointsTable>;
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  order_id: string;
+  body: string;
+  state: ColumnType<'PENDING' | 'SUCCEEDED' | 'FAILED', 'PENDING' | undefined, 'PENDING' | 'SUCCEEDED' | 'FAILED'>;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  locked_until: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  created_at: Generated<Date>;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<number>;
+  delivery_id: number;
+  at: Date;
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+}
+
 export interface NotificationDb {
   notifications: NotificationsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -1,0 +1,209 @@
+import { sql, type Kysely } from 'kysely';
+import type { NotificationDb, WebhookEndpointRow } from './schema.ts';
+import type { AttemptVerdict } from '../domain/webhooks.ts';
+
+export interface QueuedEvent {
+  eventId: string;
+  eventType: string;
+  orderId: string;
+  userId: string;
+  body: string;
+}
+
+/**
+ * Queues, in the caller's transaction (the one recording the notifications), one delivery per
+ * event for every enabled endpoint subscribed to its type that may see it: an operator's endpoint
+ * every order's, a customer's their own orders'. Once per (endpoint, event). Returns how many.
+ */
+export async function queueDeliveries(trx: Kysely<NotificationDb>, events: readonly QueuedEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
+  const { rows } = await sql<{ id: number }>`
+    insert into webhook_deliveries (endpoint_id, event_id, event_type, order_id, body)
+    select e.id, x.event_id, x.event_type, x.order_id, x.body
+      from unnest(${events.map((e) => e.eventId)}::text[], ${events.map((e) => e.eventType)}::text[], ${events.map((e) => e.orderId)}::uuid[],
+                  ${events.map((e) => e.userId)}::text[], ${events.map((e) => e.body)}::text[]) with ordinality as x(event_id, event_type, order_id, user_id, body, n)
+      join webhook_endpoints e on e.enabled and x.event_type = any(e.events) and (e.owner_role = 'operator' or e.owner_id = x.user_id)
+     order by x.n, e.id
+    on conflict (endpoint_id, event_id) do nothing
+    returning id`.execute(trx);
+  return rows.length;
+}
+
+export interface DueDelivery {
+  id: number;
+  endpoint_id: string;
+  event_id: string;
+  body: string;
+  attempts: number;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_until: Date | null;
+}
+
+/**
+ * Takes up to `limit` due deliveries of enabled endpoints for this sender until `lockMs` from now
+ * (another instance takes one only once that has passed: it never sends one delivery twice at the
+ * same time), at most `room(endpoint)` per endpoint, the longest-waiting first.
+ */
+export async function claimDueDeliveries(db: Kysely<NotificationDb>, limit: number, perEndpoint: number, inFlight: ReadonlyMap<string, number>, lockMs: number): Promise<DueDelivery[]> {
+  if (limit <= 0) return [];
+  const busy = [...inFlight].filter(([, n]) => n > 0);
+  const { rows } = await sql<DueDelivery>`
+    with candidates as (
+      select id from (
+        select d.id, d.next_attempt_at, d.endpoint_id,
+               row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.id) as rn
+          from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id and e.enabled
+         where d.state = 'PENDING' and d.next_attempt_at <= now() and (d.locked_until is null or d.locked_until < now())
+      ) c
+      left join unnest(${busy.map(([id]) => id)}::uuid[], ${busy.map(([, n]) => n)}::int[]) as b(endpoint_id, n) using (endpoint_id)
+      where c.rn <= ${perEndpoint} - coalesce(b.n, 0)
+      order by c.next_attempt_at, c.id
+      limit ${limit}
+    ), claimed as (
+      select id from webhook_deliveries where id in (select id from candidates) for update skip locked
+    )
+    update webhook_deliveries d set locked_until = now() + ${lockMs} * interval '1 millisecond'
+      from claimed, webhook_endpoints e
+     where d.id = claimed.id and e.id = d.endpoint_id
+    returning d.id, d.endpoint_id, d.event_id, d.body, d.attempts, e.url, e.secret, e.previous_secret, e.previous_secret_until`.execute(db);
+  return rows;
+}
+
+export interface AttemptRecord {
+  at: Date;
+  statusCode?: number;
+  durationMs: number;
+  error?: string;
+}
+
+/**
+ * Records one attempt and what it means, in one statement: the delivery succeeded, failed for
+ * good, or waits for its next attempt; the endpoint's run of failures ends (any success), goes on,
+ * or disables it (a `410 Gone`, or failures for `disableAfterMs`). Returns the endpoint's reason
+ * when this attempt disabled it.
+ */
+export async function recordAttempt(db: Kysely<NotificationDb>, delivery: DueDelivery, attempt: AttemptRecord, outcome: AttemptVerdict, disableAfterMs: number): Promise<string | undefined> {
+  const state = outcome.kind === 'delivered' ? 'SUCCEEDED' : outcome.kind === 'retry' ? 'PENDING' : 'FAILED';
+  const nextAt = outcome.kind === 'retry' ? new Date(attempt.at.getTime() + outcome.afterMs) : null;
+  const gone = outcome.kind === 'gone' ? `the endpoint answered 410 Gone on ${attempt.at.toISOString()}` : null;
+  const { rows } = await sql<{ disabled_reason: string | null; enabled: boolean }>`
+    with attempt as (
+      insert into webhook_attempts (delivery_id, at, status_code, duration_ms, error)
+      values (${delivery.id}, ${attempt.at}, ${attempt.statusCode ?? null}, ${attempt.durationMs}, ${attempt.error?.slice(0, 1_000) ?? null})
+    ), delivery as (
+      update webhook_deliveries set attempts = attempts + 1, state = ${state}, next_attempt_at = coalesce(${nextAt}::timestamptz, next_attempt_at), locked_until = null
+       where id = ${delivery.id}
+    )
+    update webhook_endpoints e set
+      failing_since = case when ${outcome.kind === 'delivered'} then null else coalesce(e.failing_since, ${attempt.at}::timestamptz) end,
+      enabled = e.enabled and ${gone}::text is null
+                and not (${outcome.kind !== 'delivered'} and coalesce(e.failing_since, ${attempt.at}::timestamptz) <= ${attempt.at}::timestamptz - ${disableAfterMs} * interval '1 millisecond'),
+      disabled_reason = case
+        when not e.enabled then e.disabled_reason
+        when ${gone}::text is not null then ${gone}::text
+        when ${outcome.kind !== 'delivered'} and coalesce(e.failing_since, ${attempt.at}::timestamptz) <= ${attempt.at}::timestamptz - ${disableAfterMs} * interval '1 millisecond'
+          then 'every delivery failed since ' || to_char(e.failing_since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+        else e.disabled_reason end,
+      updated_at = now()
+     where e.id = ${delivery.endpoint_id}
+    returning e.enabled, e.disabled_reason`.execute(db);
+  const row = rows[0];
+  return row && !row.enabled && row.disabled_reason ? row.disabled_reason : undefined;
+}
+
+export async function createEndpoint(db: Kysely<NotificationDb>, values: { id: string; ownerId: string; ownerRole: 'customer' | 'operator'; url: string; events: string[]; description: string | null; secret: string }): Promise<WebhookEndpointRow> {
+  return db
+    .insertInto('webhook_endpoints')
+    .values({ id: values.id, owner_id: values.ownerId, owner_role: values.ownerRole, url: values.url, events: values.events, description: values.description, secret: values.secret })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findEndpoint(db: Kysely<NotificationDb>, id: string): Promise<WebhookEndpointRow | undefined> {
+  return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listEndpoints(db: Kysely<NotificationDb>, filter: { ownerId?: string; after?: { createdAt: string; id: string }; limit: number }): Promise<WebhookEndpointRow[]> {
+  let q = db.selectFrom('webhook_endpoints').selectAll();
+  if (filter.ownerId) q = q.where('owner_id', '=', filter.ownerId);
+  if (filter.after) {
+    const { createdAt, id } = filter.after;
+    q = q.where((eb) => eb.or([eb('created_at', '>', new Date(createdAt)), eb.and([eb('created_at', '=', new Date(createdAt)), eb('id', '>', id)])]));
+  }
+  return q.orderBy('created_at').orderBy('id').limit(filter.limit).execute();
+}
+
+export async function updateEndpoint(db: Kysely<NotificationDb>, id: string, change: { url?: string; events?: string[]; description?: string | null; enabled?: boolean }): Promise<WebhookEndpointRow | undefined> {
+  return db
+    .updateTable('webhook_endpoints')
+    .set({
+      ...(change.url !== undefined ? { url: change.url } : {}),
+      ...(change.events !== undefined ? { events: change.events } : {}),
+      ...(change.description !== undefined ? { description: change.description } : {}),
+      // Enabling again starts a new run: its failures count from now.
+      ...(change.enabled !== undefined ? { enabled: change.enabled, disabled_reason: change.enabled ? null : 'disabled by its owner', failing_since: null } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export async function deleteEndpoint(db: Kysely<NotificationDb>, id: string): Promise<boolean> {
+  const r = await db.deleteFrom('webhook_endpoints').where('id', '=', id).executeTakeFirst();
+  return r.numDeletedRows > 0n;
+}
+
+/** A new secret; the old one keeps signing (next to it) until `overlapUntil`. */
+export async function rotateSecret(db: Kysely<NotificationDb>, id: string, secret: string, overlapUntil: Date): Promise<WebhookEndpointRow | undefined> {
+  return db
+    .updateTable('webhook_endpoints')
+    .set((eb) => ({ previous_secret: eb.ref('secret'), previous_secret_until: overlapUntil, secret, updated_at: new Date() }))
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+export interface DeliveryView {
+  id: number;
+  event_id: string;
+  event_type: string;
+  order_id: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: Date;
+  created_at: Date;
+  tries: { at: Date; status_code: number | null; duration_ms: number; error: string | null }[];
+}
+
+/** An endpoint's deliveries, newest first, each with its attempts in order. */
+export async function listDeliveries(db: Kysely<NotificationDb>, endpointId: string, filter: { beforeId?: number; limit: number }): Promise<DeliveryView[]> {
+  let q = db.selectFrom('webhook_deliveries').select(['id', 'event_id', 'event_type', 'order_id', 'state', 'attempts', 'next_attempt_at', 'created_at']).where('endpoint_id', '=', endpointId);
+  if (filter.beforeId !== undefined) q = q.where('id', '<', filter.beforeId);
+  const rows = await q.orderBy('id', 'desc').limit(filter.limit).execute();
+  if (rows.length === 0) return [];
+  const tries = await db
+    .selectFrom('webhook_attempts')
+    .select(['delivery_id', 'at', 'status_code', 'duration_ms', 'error'])
+    .where(
+      'delivery_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('id')
+    .execute();
+  return rows.map((r) => ({ ...r, tries: tries.filter((t) => t.delivery_id === r.id) }));
+}
+
+/** Makes one delivery due now (again), whatever its state; false when the endpoint has no such delivery. */
+export async function retryDelivery(db: Kysely<NotificationDb>, endpointId: string, deliveryId: number): Promise<boolean> {
+  const r = await db
+    .updateTable('webhook_deliveries')
+    .set({ state: 'PENDING', next_attempt_at: new Date(), locked_until: null })
+    .where('id', '=', deliveryId)
+    .where('endpoint_id', '=', endpointId)
+    .executeTakeFirst();
+  return r.numUpdatedRows > 0n;
+}
