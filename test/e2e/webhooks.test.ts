@@ -17,7 +17,7 @@ function verified(secret: string, r: Received): { type: string; data: { orderId:
 }
 
 describe('webhooks', () => {
-  const { api } = useTestSystem({
+  const { api, system } = useTestSystem({
     env: {
       OMS_WEBHOOK_RETRY_SCHEDULE: '0,100,100,100,100,100',
       OMS_WEBHOOK_POLL_MS: '50',
@@ -223,6 +223,39 @@ describe('webhooks', () => {
     assert.equal(String(got!.headers['webhook-signature']).split(' ').length, 2);
     assert.equal(verified(rotated.body.secret, got!).type, 'order.created', 'verifies with the new secret');
     assert.equal(verified(endpoint.secret, got!).type, 'order.created', 'and with the old one');
+  });
+
+  test('SIGKILL of the notification service mid-load: every delivery still arrives (each webhook-id once or more), each (order, status) recorded once', async () => {
+    const shopper = await loggedIn(api);
+    await subscribe(shopper.api, '/crash', ['order.status-changed']);
+    const ids: string[] = [];
+    const placing = (async () => {
+      for (let i = 0; i < 40; i++) ids.push((await placeOrder(shopper.api, shopper.id, [{ sku, quantity: 1 }])).id);
+    })();
+    await waitFor(
+      () => Promise.resolve(receiver.received('/crash').length),
+      (n) => n >= 10,
+      'deliveries under way',
+    );
+    await system().kill('notification', 'SIGKILL');
+    await system().restart('notification');
+    await placing;
+    for (const id of ids) await finalOrder(shopper.api, id);
+    const got = await waitFor(
+      () => Promise.resolve(receiver.received('/crash')),
+      (list) => new Set(list.map((r) => r.headers['webhook-id'])).size >= ids.length * 2,
+      'a delivery of every status of every order',
+    );
+    const seen = new Set(got.map((r) => `${JSON.parse(r.body).data.orderId} ${JSON.parse(r.body).data.status}`));
+    for (const id of ids) for (const status of ['CREATED', 'READY_FOR_DELIVERY']) assert.ok(seen.has(`${id} ${status}`), `${status} of ${id} was delivered`);
+    for (const id of ids) {
+      const notes = await shopper.api.get(`/api/notifications?orderId=${id}`);
+      assert.deepEqual(
+        notes.body.items.map((n: { status: string }) => n.status),
+        ['CREATED', 'READY_FOR_DELIVERY'],
+        `order ${id}: each status recorded once`,
+      );
+    }
   });
 
   test('endpoint URLs: link-local and metadata addresses are refused even when private ones are allowed; bad input is a clear 400', async () => {
