@@ -21,6 +21,10 @@ export const OrderConfig = {
   OMS_ORDER_PLACEMENT_BATCH: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   /** How often requests that wait (`Prefer: wait`) look for their orders changed by another instance. */
   OMS_ORDER_WATCH_POLL_MS: Type.Integer({ minimum: 10, default: 50 }),
+  /** How often the live status streams (`GET /api/orders/events`) read new status changes while any is open (sooner after this instance's own). */
+  OMS_ORDER_FEED_POLL_MS: Type.Integer({ minimum: 10, default: 100 }),
+  /** A comment line on every live stream this often, so proxies and clients know it is alive. */
+  OMS_SSE_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
   /** Orders one account may place per minute (per instance of the order service). */
   OMS_RATE_LIMIT_ORDERS_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
 };

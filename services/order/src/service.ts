@@ -5,6 +5,7 @@ import { SagaStore } from './db/sagas.ts';
 import type { OrderDb } from './db/schema.ts';
 import { orderRoutes } from './http/routes.ts';
 import { sagaAdminRoutes } from './http/admin.ts';
+import { streamRoutes } from './http/stream-routes.ts';
 import { sagaClock } from './app/saga-actions.ts';
 import { sweepTimers } from './app/saga-commands.ts';
 import { sagaReplyHandler } from './kafka/saga-replies.ts';
@@ -18,9 +19,10 @@ export const orderService: ServiceDefinition<OrderDb, typeof OrderConfig> = {
   config: OrderConfig,
   migrationsDir: new URL('../migrations/', import.meta.url).pathname,
   consumes: { topics: [Topics.sagaReplies], handler: (ctx) => sagaReplyHandler(storeFor(ctx.config.SAGA_CACHE_SIZE), sagaClock(ctx.config)) },
-  routes: (app, ctx) => {
+  routes: async (app, ctx) => {
     orderRoutes(app, ctx, storeFor(ctx.config.SAGA_CACHE_SIZE), sagaClock(ctx.config));
     sagaAdminRoutes(app, ctx, storeFor(ctx.config.SAGA_CACHE_SIZE), sagaClock(ctx.config));
+    await streamRoutes(app, ctx);
   },
   background: ({ db, config, logger }) => {
     const store = storeFor(config.SAGA_CACHE_SIZE);

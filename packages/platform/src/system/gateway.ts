@@ -70,6 +70,8 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     const headers = { ...req.headers, 'x-forwarded-for': req.socket.remoteAddress ?? '' };
     const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: url, headers, agent }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
+      // A live stream (SSE): the client hears at once that it is open, not with the first event.
+      if (String(up.headers['content-type'] ?? '').startsWith('text/event-stream')) res.flushHeaders();
       up.on('error', () => res.destroy()); // cut off mid-body: the client must see it cut off too
       up.pipe(res);
     });

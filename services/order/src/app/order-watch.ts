@@ -62,8 +62,17 @@ export class OrderWatch {
     this.#poller.unref();
   }
 
+  readonly #listeners = new Set<() => void>();
+
+  /** Also tells `fn` of every change this instance commits (the live streams poll sooner). */
+  onChange(fn: () => void): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
   /** After a commit that changed the order's saga (its status may have changed). */
   changed(orderId: string): void {
+    for (const fn of this.#listeners) fn();
     const waiters = this.#waiters.get(orderId);
     if (!waiters) return;
     this.#waiters.delete(orderId);

@@ -28,6 +28,8 @@ export interface OrderHistoryTable {
   status: OrderStatus;
   reason: string | null;
   at: ColumnType<Date, Date | undefined, never>;
+  /** The writing transaction (xid8, as text): the live streams' commit order. */
+  tx: ColumnType<string, never, never>;
 }
 
 export interface SagaInstancesTable {
