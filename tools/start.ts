@@ -3,7 +3,7 @@
 // Data lives in .data/ and survives restarts. Ctrl-C stops everything.
 import { join } from 'node:path';
 import { serviceCatalog, startSystem } from '@oms/platform/system';
-import { localAuthKeys } from '@oms/platform/local';
+import { assertPortFree, localAuthKeys, startMailCatcher, type MailCatcher } from '@oms/platform/local';
 import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;
@@ -65,6 +65,13 @@ try {
     progress,
   });
   const auth = localAuthKeys(dataDir);
+  // Order e-mails go to a local mail catcher (shown at /dev/mail), unless SMTP_URL names a real server.
+  let mailCatcher: MailCatcher | undefined;
+  if (!process.env.SMTP_URL) {
+    const smtpPort = portFromEnv('OMS_SMTP_PORT', 2525);
+    await assertPortFree(smtpPort, '127.0.0.1', 'the local mail catcher', 'OMS_SMTP_PORT');
+    mailCatcher = await startMailCatcher({ port: smtpPort });
+  }
   const demoData = process.env.OMS_DEMO_DATA !== 'false';
   const system = await startSystem({
     auth,
@@ -79,8 +86,12 @@ try {
     demoData,
     logLevel: process.env.LOG_LEVEL ?? 'info',
     progress,
+    ...(mailCatcher ? { mailCatcher } : {}),
   });
-  stopSystem = () => system.stop();
+  stopSystem = async () => {
+    await system.stop();
+    await mailCatcher?.close();
+  };
   for (const s of system.services.values()) s.process.once('exit', (code, signal) => {
     if (!shuttingDown) console.error(`✖ ${s.name} (the ${s.spec.name} service) stopped unexpectedly (${signal ?? `exit ${code}`}); see ${join(logDir, `${s.name}.log`)}`);
   });
@@ -92,6 +103,7 @@ try {
   console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
   console.log(`\n  API base URL: ${system.baseUrl}   (docs: ${system.baseUrl}/docs)`);
   console.log(`  token keys:   ${auth.file ?? 'OMS_AUTH_SIGNING_KEY / OMS_AUTH_PUBLIC_KEYS'}`);
+  console.log(`  e-mail:       ${mailCatcher ? `caught locally (${mailCatcher.url}); read them at ${system.baseUrl}/dev/mail` : `sent through ${process.env.SMTP_URL!.replace(/:[^:@/]+@/, ':***@')}`}`);
   if (demoData) {
     console.log('  demo logins:  operator@example.com / operator-password (operator)');
     console.log('                ada@example.com, grace@example.com / demo-password (customers)');

@@ -122,7 +122,9 @@ describe('access: roles, ownership and tokens', () => {
     const made = await api.post('/api/users', { ...account, role: 'operator' });
     assert.equal(made.status, 201);
     assert.equal(made.body.role, 'operator');
-    assert.equal((await ada.api.patch(`/api/users/${bob.id}`, { active: false })).status, 403);
+    assert.equal((await ada.api.patch(`/api/users/${bob.id}`, { active: false })).status, 404, "another's account is as unknown as a missing one");
+    assert.equal((await ada.api.patch(`/api/users/${ada.id}`, { active: false })).status, 403, 'a customer does not (de)activate, not even themselves');
+    assert.equal((await ada.api.patch(`/api/users/${ada.id}`, { emailNotifications: false })).status, 200, 'but sets their own e-mail preference');
     assert.equal((await nobody().patch(`/api/users/${bob.id}`, { active: false })).status, 401);
     assert.equal((await api.get(`/api/users/${bob.id}`)).body.active, true, 'the refused changes changed nothing');
     assert.equal((await api.patch(`/api/users/${made.body.id}`, { active: false })).body.active, false);

@@ -66,11 +66,20 @@ export const VoidPayment = defineMessage('payment.void', 1, Topics.paymentComman
 
 // ---- replies (participants -> orchestrator) ----
 
+/**
+ * How to reach the order's customer, carried by the events that need it (the notification service
+ * learns addresses from events, never from the user service's database). `email: null` when the
+ * customer has turned e-mails off.
+ */
+export const Contact = Type.Object({ name: Type.String(), email: Type.Union([Type.String(), Type.Null()]) });
+export type Contact = Static<typeof Contact>;
+
 export const UserValidated = defineMessage(
   'user.validated',
   1,
   Topics.sagaReplies,
-  Type.Object({ ok: Type.Boolean(), reasons: Type.Array(FailureReason) }),
+  // `contact` (added within v1, optional): a valid user's name and address for notifications.
+  Type.Object({ ok: Type.Boolean(), reasons: Type.Array(FailureReason), contact: Type.Optional(Contact) }),
 );
 
 export const PricedLine = Type.Object({ sku: Type.String(), quantity: Type.Integer(), unitPrice: Money });
@@ -114,6 +123,8 @@ export const OrderStatusChanged = defineMessage(
     reasons: Type.Array(FailureReason),
     total: Type.Union([Money, Type.Null()]),
     at: Type.String({ format: 'date-time' }),
+    /** The customer's contact once the user step has answered (optional within v1). */
+    contact: Type.Optional(Type.Union([Contact, Type.Null()])),
   }),
 );
 

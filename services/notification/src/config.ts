@@ -2,6 +2,12 @@ import Type from 'typebox';
 import type { ServiceConfig } from '@oms/platform';
 
 export const NotificationConfig = {
+  /** Where order e-mails go out (smtp://user:pass@host:port, smtps://…); empty: no e-mails. `npm start` points it at its local mail catcher. */
+  SMTP_URL: Type.String({ default: '' }),
+  /** The sender of order e-mails. */
+  OMS_EMAIL_FROM: Type.String({ default: 'Order Management System <orders@oms.example>' }),
+  /** When a failed e-mail is tried again, after the attempt before (durations like 10s, 5m, 2h). */
+  OMS_EMAIL_RETRY_SCHEDULE: Type.String({ default: '0,10s,1m,5m,30m,2h,6h' }),
   /** Webhooks to loopback and private addresses (10/8, 172.16/12, 192.168/16, fc00::/7, …); link-local and cloud-metadata ones are refused always. `npm start` and the tests set it. */
   OMS_WEBHOOK_ALLOW_PRIVATE: Type.Boolean({ default: false }),
   /** When a failed delivery is tried again, after the first attempt (Standard Webhooks' schedule; durations like 5s, 5m, 2h, or ms). */

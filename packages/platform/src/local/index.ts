@@ -7,3 +7,5 @@ export { startLocalPostgres } from './postgres.ts';
 export type { LocalPostgres, LocalPostgresOptions } from './postgres.ts';
 export { fromSigningKey, generateAuthKeys, localAuthKeys } from './auth-keys.ts';
 export type { AuthKeys } from './auth-keys.ts';
+export { startMailCatcher } from './mail-catcher.ts';
+export type { CaughtMail, MailCatcher } from './mail-catcher.ts';

@@ -32,7 +32,10 @@ function docsIndex(services: readonly string[]): string {
  * reached a service, so resending it is safe for any method; a request body is read whole first
  * (it is at most 1 MiB) so that it can be resent.
  */
-export async function startGateway(opts: { port: number; host?: string; routes: readonly Route[] }): Promise<Gateway> {
+/** A page the gateway answers itself (say the local mail catcher's), for GET requests under its prefix. */
+export type LocalPage = (path: string) => { status: number; type: string; body: string };
+
+export async function startGateway(opts: { port: number; host?: string; routes: readonly Route[]; pages?: Record<string, LocalPage> }): Promise<Gateway> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const routes = [...opts.routes].sort((a, b) => b.prefix.length - a.prefix.length);
   const services = [...new Set(routes.map((r) => r.service))];
@@ -101,6 +104,12 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     const path = url.split('?')[0]!;
     if (path === '/docs' || path === '/docs/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(docsIndex(services));
+      return;
+    }
+    const page = Object.entries(opts.pages ?? {}).find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`));
+    if (page && (req.method === 'GET' || req.method === 'HEAD')) {
+      const { status, type, body } = page[1](path);
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));

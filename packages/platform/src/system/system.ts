@@ -1,3 +1,5 @@
+import type { MailCatcher } from '../local/mail-catcher.ts';
+import { mailPage } from './mail-page.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +31,8 @@ export interface SystemOptions {
   auth: AuthKeys;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /** A local mail catcher: the services send order e-mails to it, the gateway shows them at /dev/mail. */
+  mailCatcher?: MailCatcher;
   progress?: (line: string) => void;
 }
 
@@ -98,6 +102,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         // A local system's webhook receivers are on this machine (deployments leave it off).
         OMS_WEBHOOK_ALLOW_PRIVATE: 'true',
         ...process.env,
+        ...(opts.mailCatcher ? { SMTP_URL: opts.mailCatcher.url } : {}),
         ...opts.env,
         PORT: String(port),
         HOST: '127.0.0.1',
@@ -149,8 +154,10 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
 
   let gateway: Gateway;
   try {
+    const catcher = opts.mailCatcher;
     gateway = await startGateway({
       port: opts.gatewayPort,
+      ...(catcher ? { pages: { '/dev/mail': (path) => mailPage(catcher, path) } } : {}),
       routes: serviceCatalog.flatMap((spec) =>
         spec.prefixes.map((prefix) => ({ prefix, service: spec.name, ports: [...services.values()].filter((s) => s.spec === spec).map((s) => s.port) })),
       ),

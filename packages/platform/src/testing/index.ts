@@ -1,3 +1,4 @@
+import type { MailCatcher } from '../local/mail-catcher.ts';
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ export { waitForConsumersCaughtUp } from './kafka.ts';
  */
 export type TestSystem = RunningSystem & { prefix: string; logDir: string; auth: AuthKeys; operator: HarnessAccess['operator'] };
 
-export async function startTestSystem(opts: { env?: Record<string, string>; instances?: number } = {}): Promise<TestSystem> {
+export async function startTestSystem(opts: { env?: Record<string, string>; instances?: number; mailCatcher?: MailCatcher } = {}): Promise<TestSystem> {
   const brokers = process.env.OMS_TEST_KAFKA_BROKERS;
   const databaseUrl = process.env.OMS_TEST_DATABASE_URL;
   if (!brokers || !databaseUrl) {
@@ -25,7 +26,7 @@ export async function startTestSystem(opts: { env?: Record<string, string>; inst
   const prefix = `t${randomBytes(4).toString('hex')}`;
   const logDir = join(repoRoot, '.cache', 'test-logs', prefix);
   const access = harnessAccess();
-  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, auth: access.auth, env: { ...access.env, ...opts.env }, logLevel: 'info', instances: opts.instances });
+  const system = await startSystem({ databaseUrl, brokers, prefix, gatewayPort: 0, logDir, auth: access.auth, env: { ...access.env, ...opts.env }, logLevel: 'info', instances: opts.instances, ...(opts.mailCatcher ? { mailCatcher: opts.mailCatcher } : {}) });
   return Object.assign(system, { prefix, logDir, auth: access.auth, operator: access.operator });
 }
 
@@ -95,7 +96,7 @@ export type ApiClient = ReturnType<typeof apiClient>;
  * `api` forwards to the system's base URL once it is up, logged in as the system's operator;
  * `api.as(token)` is another caller (undefined: nobody logged in); `system()` gives the system.
  */
-export function useTestSystem(opts: { env?: Record<string, string>; instances?: number } = {}) {
+export function useTestSystem(opts: { env?: Record<string, string>; instances?: number; mailCatcher?: MailCatcher } = {}) {
   let running: TestSystem | undefined;
   let client: ApiClient | undefined;
   const live = () => {

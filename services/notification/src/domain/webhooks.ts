@@ -62,13 +62,13 @@ export function webhookHeaders(secrets: readonly string[], id: string, timestamp
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** `0,5s,5m,30m,2h` → milliseconds; a bare number is milliseconds. */
-export function parseSchedule(text: string): number[] {
+export function parseSchedule(text: string, setting = 'OMS_WEBHOOK_RETRY_SCHEDULE'): number[] {
   const schedule = text.split(',').map((part) => {
     const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(part);
-    if (!m) throw new Error(`OMS_WEBHOOK_RETRY_SCHEDULE: '${part}' is not a duration (say 5s, 5m, 2h or a number of milliseconds)`);
+    if (!m) throw new Error(`${setting}: '${part.trim()}' is not a duration (say 5s, 5m, 2h or a number of milliseconds)`);
     return Math.round(Number(m[1]) * UNITS[m[2] ?? 'ms']!);
   });
-  if (schedule.length === 0) throw new Error('OMS_WEBHOOK_RETRY_SCHEDULE is empty');
+  if (schedule.length === 0) throw new Error(`${setting} is empty`);
   return schedule;
 }
 

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { NotificationDb, WebhookEndpointRow } from '../db/schema.ts';
 import { createEndpoint, deleteEndpoint, findEndpoint, listDeliveries, listEndpoints, retryDelivery, rotateSecret, updateEndpoint, type DeliveryView } from '../db/webhooks.ts';
 import { refusedUrl } from '../delivery/address-guard.ts';
-import { deliveriesQueued } from '../delivery/webhook-sender.ts';
+import { deliveriesQueued } from '../delivery/delivery-loop.ts';
 import { newSecret, WebhookEvents } from '../domain/webhooks.ts';
 
 const Url = Type.String({ minLength: 1, maxLength: 2_000 });

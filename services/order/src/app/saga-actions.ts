@@ -44,6 +44,7 @@ async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: Order
     reasons,
     total: updated.total_amount === null ? null : { amount: updated.total_amount, currency: updated.total_currency ?? 'EUR' },
     at: now.toISOString(),
+    ...(updated.contact ? { contact: updated.contact } : {}),
   });
   return updated;
 }

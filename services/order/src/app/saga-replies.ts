@@ -1,7 +1,7 @@
 import type { Static } from 'typebox';
-import { StockReservationResult, type FailureReason } from '@oms/contracts';
+import { StockReservationResult, UserValidated, type FailureReason } from '@oms/contracts';
 import type { BatchContext, DecodedMessage } from '@oms/platform';
-import { findOrders, setPricings } from '../db/orders.ts';
+import { findOrders, setContacts, setPricings } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import { onCompensated, onStepResult } from '../domain/saga/engine.ts';
@@ -69,6 +69,14 @@ export async function decideReplies({ trx, messages, send, afterCommit }: BatchC
       const reservation = message.payload as Static<typeof StockReservationResult.payload>;
       if (!reservation.ok || !reservation.total) return [];
       return [{ id: message.orderId, items: reservation.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: l.unitPrice })), total: reservation.total }];
+    }),
+  );
+  await setContacts(
+    trx,
+    steps.flatMap(({ step: { message } }) => {
+      if (message.definition !== UserValidated) return [];
+      const { contact } = message.payload as Static<typeof UserValidated.payload>;
+      return contact ? [{ id: message.orderId, contact }] : [];
     }),
   );
   // Most replies only record a step (the other parallel step is still out): no order to read.

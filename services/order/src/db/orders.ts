@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
-import type { FailureReason, OrderStatus } from '@oms/contracts';
+import type { Contact, FailureReason, OrderStatus } from '@oms/contracts';
 import type { OrderDb, OrderItem, OrdersTable } from './schema.ts';
 
 export type OrderRow = Selectable<OrdersTable>;
@@ -25,6 +25,7 @@ export function newOrderRow(
     failure_reasons: [],
     idempotency_key: order.idempotencyKey,
     request_hash: order.requestHash,
+    contact: null,
     created_at: now,
     updated_at: now,
   };
@@ -105,6 +106,15 @@ export async function setPricings(db: Kysely<OrderDb>, pricings: readonly { id: 
       from unnest(${pricings.map((p) => p.id)}::uuid[], ${pricings.map((p) => JSON.stringify(p.items))}::text[],
                   ${pricings.map((p) => p.total.amount)}::bigint[], ${pricings.map((p) => p.total.currency)}::text[]) as p(id, items, amount, currency)
      where o.id = p.id`.execute(db);
+}
+
+/** Records the customers' contacts the user step answered with, in one statement. */
+export async function setContacts(db: Kysely<OrderDb>, contacts: readonly { id: string; contact: Contact }[]): Promise<void> {
+  if (contacts.length === 0) return;
+  await sql`
+    update orders o set contact = c.contact
+      from unnest(${contacts.map((c) => c.id)}::uuid[], ${contacts.map((c) => JSON.stringify(c.contact))}::jsonb[]) as c(id, contact)
+     where o.id = c.id`.execute(db);
 }
 
 /** Several orders by id, in one statement. */

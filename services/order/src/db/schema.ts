@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { FailureReason, OrderLine, OrderStatus } from '@oms/contracts';
+import type { Contact, FailureReason, OrderLine, OrderStatus } from '@oms/contracts';
 import type { StepState } from '../domain/saga/types.ts';
 
 export interface OrderItem extends OrderLine {
@@ -18,6 +18,7 @@ export interface OrdersTable {
   placed_by: string;
   idempotency_key: string | null;
   request_hash: string | null;
+  contact: ColumnType<Contact | null, Contact | null | undefined, Contact | null>;
   created_at: ColumnType<Date, Date | undefined, Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

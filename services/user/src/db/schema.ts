@@ -9,6 +9,8 @@ export interface UsersTable {
   /** scrypt hash (see domain/passwords.ts); null: the account cannot log in. Never leaves this service. */
   password_hash: string | null;
   role: Generated<Role>;
+  /** Order e-mails on (the default) or off. */
+  email_notifications: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

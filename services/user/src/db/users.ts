@@ -41,9 +41,19 @@ export async function insertUser(db: Kysely<UserDb>, user: NewUser): Promise<Use
     .executeTakeFirstOrThrow();
 }
 
-export async function setActive(db: Kysely<UserDb>, id: string, active: boolean): Promise<UserRow | undefined> {
+/** Changes whether the account is active and whether it gets order e-mails; undefined for an unknown user. */
+export async function updateUser(db: Kysely<UserDb>, id: string, change: { active?: boolean; emailNotifications?: boolean }): Promise<UserRow | undefined> {
   if (!UUID.test(id)) return undefined;
-  return db.updateTable('users').set({ active, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirst();
+  return db
+    .updateTable('users')
+    .set({
+      ...(change.active !== undefined ? { active: change.active } : {}),
+      ...(change.emailNotifications !== undefined ? { email_notifications: change.emailNotifications } : {}),
+      updated_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /**

@@ -13,9 +13,10 @@ export const CreateUserBody = Type.Object(
   { name: Name, email: Email, role: Type.Optional(RoleSchema), password: Type.Optional(Password) },
   { additionalProperties: false },
 );
-export const UpdateUserBody = Type.Object({ active: Type.Boolean() }, { additionalProperties: false });
+/** `active`: operators only. `emailNotifications`: the customer themselves, or an operator. */
+export const UpdateUserBody = Type.Object({ active: Type.Optional(Type.Boolean()), emailNotifications: Type.Optional(Type.Boolean()) }, { additionalProperties: false, minProperties: 1 });
 export const UserParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
-export const UserDto = Type.Object({ id: Type.String(), name: Type.String(), email: Type.String(), active: Type.Boolean(), role: RoleSchema, createdAt: Type.String() });
+export const UserDto = Type.Object({ id: Type.String(), name: Type.String(), email: Type.String(), active: Type.Boolean(), role: RoleSchema, emailNotifications: Type.Boolean(), createdAt: Type.String() });
 export type UserDto = Static<typeof UserDto>;
 
 export const SignupBody = Type.Object({ name: Name, email: Email, password: Password }, { additionalProperties: false });
@@ -32,5 +33,5 @@ export const SessionDto = Type.Object({ user: UserDto, ...TokenSetDto.properties
 
 /** Row → API shape (the seed's MapStruct mapper role). The password hash never leaves. */
 export function toUserDto(row: UserRow): UserDto {
-  return { id: row.id, name: row.name, email: row.email, active: row.active, role: row.role, createdAt: row.created_at.toISOString() };
+  return { id: row.id, name: row.name, email: row.email, active: row.active, role: row.role, emailNotifications: row.email_notifications, createdAt: row.created_at.toISOString() };
 }

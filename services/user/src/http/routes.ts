@@ -1,8 +1,8 @@
-import { actor, AppError, mayAccess, type HttpServer } from '@oms/platform';
+import { actor, AppError, mayAccess, principalOf, type HttpServer } from '@oms/platform';
 import type { Kysely } from 'kysely';
 import type { Credentials } from '../app/credentials.ts';
 import type { UserDb } from '../db/schema.ts';
-import { findUser, setActive } from '../db/users.ts';
+import { findUser, updateUser } from '../db/users.ts';
 import { CreateUserBody, toUserDto, UpdateUserBody, UserDto, UserParams } from './dto.ts';
 
 export function userRoutes(app: HttpServer, db: Kysely<UserDb>, credentials: Credentials): void {
@@ -20,10 +20,14 @@ export function userRoutes(app: HttpServer, db: Kysely<UserDb>, credentials: Cre
     return toUserDto(row);
   });
 
-  app.patch('/api/users/:id', { config: { auth: 'operator' }, schema: { params: UserParams, body: UpdateUserBody, response: { 200: UserDto } } }, async (request) => {
-    const row = await setActive(db, request.params.id, request.body.active);
+  app.patch('/api/users/:id', { config: { auth: 'authenticated' }, schema: { params: UserParams, body: UpdateUserBody, response: { 200: UserDto } } }, async (request) => {
+    const principal = principalOf(request);
+    // A customer changes only their own e-mail preference; another's id answers 404, as an unknown one does.
+    if (!mayAccess(principal, request.params.id)) throw new AppError('USER_NOT_FOUND', `user ${request.params.id} does not exist`);
+    if (request.body.active !== undefined && principal.role !== 'operator') throw new AppError('FORBIDDEN', 'only an operator (de)activates accounts');
+    const row = await updateUser(db, request.params.id, request.body);
     if (!row) throw new AppError('USER_NOT_FOUND', `user ${request.params.id} does not exist`);
-    request.log.info({ ...actor(request), userId: row.id, active: row.active }, row.active ? 'operator activated an account' : 'operator deactivated an account');
+    if (request.body.active !== undefined) request.log.info({ ...actor(request), userId: row.id, active: row.active }, row.active ? 'operator activated an account' : 'operator deactivated an account');
     return toUserDto(row);
   });
 }

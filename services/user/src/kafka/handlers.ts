@@ -1,5 +1,5 @@
 import { isMessage, UserValidated, ValidateUser } from '@oms/contracts';
-import type { BatchContext, MessageHandler } from '@oms/platform';
+import { batchHandler, type BatchContext, type MessageHandler } from '@oms/platform';
 import type { UserDb } from '../db/schema.ts';
 import { findUsers } from '../db/users.ts';
 import { validateUserForOrder } from '../domain/validation.ts';
@@ -13,13 +13,12 @@ async function validateBatch({ trx, messages, send }: BatchContext<UserDb>): Pro
   const users = await findUsers(trx, commands.map((m) => m.payload.userId));
   for (const command of commands) {
     // PostgreSQL reads a UUID in either case; so does this lookup.
-    const reasons = validateUserForOrder(command.payload.userId, users.get(command.payload.userId.toLowerCase()));
-    send(command, UserValidated, { ok: reasons.length === 0, reasons });
+    const user = users.get(command.payload.userId.toLowerCase());
+    const reasons = validateUserForOrder(command.payload.userId, user);
+    // A valid user's contact goes with the answer, for the order's notifications.
+    const contact = user && reasons.length === 0 ? { contact: { name: user.name, email: user.email_notifications ? user.email : null } } : {};
+    send(command, UserValidated, { ok: reasons.length === 0, reasons, ...contact });
   }
 }
 
-export const handleUserCommand: MessageHandler<UserDb> = Object.assign(
-  // One message (a dead letter's replay) is a batch of one.
-  (ctx: Parameters<MessageHandler<UserDb>>[0]) => validateBatch({ trx: ctx.trx, messages: [ctx.message], send: (_cause, d, p, o) => ctx.send(d, p, o), afterCommit: ctx.afterCommit }),
-  { applyBatch: validateBatch },
-);
+export const handleUserCommand: MessageHandler<UserDb> = batchHandler(validateBatch);
