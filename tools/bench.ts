@@ -8,6 +8,8 @@
 //   npm run bench -- --kafka-nodes 3                    a three-node Kafka cluster (or OMS_KAFKA_NODES=3)
 //   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,6 +46,9 @@ const { values: args } = parseArgs({
     'operator-email': { type: 'string', default: 'operator@example.com' },
     'operator-password': { type: 'string', default: 'operator-password' },
     out: { type: 'string', default: 'results/bench-latest' },
+    // An operator's webhook endpoint for every status change, received here: reports the delivery
+    // latency (status change committed → webhook received).
+    webhook: { type: 'boolean', default: false },
   },
 });
 const root = new URL('../', import.meta.url).pathname;
@@ -135,6 +140,31 @@ processes.track('load generator + gateway', process.pid);
 let exitCode = 0;
 try {
   const operatorToken = (await login(baseUrl, operator.email, operator.password)).accessToken;
+  // ---- webhook deliveries (with --webhook) ----------------------------------------------------------
+  let measuringWebhooks = false;
+  const webhookLatency = newHistogram();
+  const webhookIds = new Set<string>();
+  let webhookDeliveries = 0;
+  let receiver: Server | undefined;
+  if (args.webhook) {
+    receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        res.writeHead(204).end();
+        const at = Date.parse((JSON.parse(body) as { data: { at: string } }).data.at);
+        if (!measuringWebhooks) return;
+        webhookDeliveries++;
+        webhookIds.add(String(req.headers['webhook-id']));
+        webhookLatency.recordValue(Math.max(1, Math.round((Date.now() - at) * 1000)));
+      });
+    });
+    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+    const res = await fetch(`${baseUrl}/api/webhooks`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ url, events: ['order.status-changed'], description: 'benchmark' }) });
+    if (res.status !== 201) throw new Error(`registering the benchmark's webhook answered ${res.status}: ${await res.text()}`);
+    log(`webhook deliveries received at ${url}`);
+  }
   const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, operatorToken, log });
 
   // ---- completions, from the order status events -----------------------------------------------
@@ -252,6 +282,7 @@ try {
     await phase(warmRate, warmup, 30, false);
   }
   runStart = performance.now();
+  measuringWebhooks = true;
   processes.start();
   // The load generator (with the gateway and the completion watcher) shares the cores it loads: a
   // stall of its own event loop delays sends and completion timestamps alike, so it is reported.
@@ -291,6 +322,15 @@ try {
     const now = await transactionCounts(databases);
     transactionsPerOrder = Object.fromEntries(Object.entries(now).map(([s, n]) => [s, +((n - (commitsAtStart[s] ?? 0)) / Math.max(1, intendedAt.size)).toFixed(2)]));
     log(`PostgreSQL transactions per order: ${JSON.stringify(transactionsPerOrder)}`);
+  }
+  let webhooks: { deliveries: number; events: number; latencyMs: Percentiles } | undefined;
+  if (receiver) {
+    // Deliveries still on their way when the run ends are counted as they arrive, for a few seconds.
+    await sleep(3_000);
+    measuringWebhooks = false;
+    webhooks = { deliveries: webhookDeliveries, events: webhookIds.size, latencyMs: percentiles(webhookLatency) };
+    log(`webhooks: ${webhooks.deliveries} deliveries of ${webhooks.events} events; status change → received p50 ${webhooks.latencyMs.p50} / p99 ${webhooks.latencyMs.p99} / max ${webhooks.latencyMs.max} ms`);
+    receiver.close();
   }
   // Kafka records per produce request (outbox relays) and messages per consumer batch.
   const kafkaBatching = batchingBetween(countersAtStart, await snapshotCounters(serviceUrls));
@@ -347,6 +387,7 @@ try {
     cpuSeconds: cpu,
     transactionsPerOrder,
     kafkaBatching,
+    webhooks,
     loadGeneratorLoopDelayMs,
     peakRssMiB: processes.peakRssMiB(),
     invariants,

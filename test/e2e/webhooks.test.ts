@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
+import { startMailCatcher } from '@oms/platform/local';
 import { useTestSystem, waitFor } from '@oms/platform/testing';
 import { createProduct, finalOrder, loggedIn, placeOrder, type LoggedIn } from './fixtures.ts';
 import { startReceiver, type Received } from './webhook-receiver.ts';
@@ -16,8 +17,11 @@ function verified(secret: string, r: Received): { type: string; data: { orderId:
   return new Webhook(secret).verify(r.body, headers) as never;
 }
 
+const catcher = await startMailCatcher();
+
 describe('webhooks', () => {
   const { api, system } = useTestSystem({
+    mailCatcher: catcher,
     env: {
       OMS_WEBHOOK_RETRY_SCHEDULE: '0,100,100,100,100,100',
       OMS_WEBHOOK_POLL_MS: '50',
@@ -35,6 +39,7 @@ describe('webhooks', () => {
     sku = await createProduct(api, 1_000);
   });
   after(() => receiver.close());
+  after(() => catcher.close());
 
   async function subscribe(who: LoggedIn['api'], path: string, events: string[] = ['order.status-changed']) {
     const res = await who.post('/api/webhooks', { url: receiver.url(path), events, description: path });
@@ -180,6 +185,15 @@ describe('webhooks', () => {
     );
     assert.match(off.body.disabledReason, /every delivery failed since/);
     assert.ok(Date.now() - started >= 3_000, 'not before the limit');
+    // Its owner is told, by e-mail, at the address their orders' events carried (known here from
+    // the first order's READY_FOR_DELIVERY).
+    const told = await waitFor(
+      () => Promise.resolve(catcher.mails().filter((m) => m.to.includes(shopper.email) && m.subject === 'Your webhook endpoint was disabled' && m.text.includes(receiver.url('/down')))),
+      (list) => list.length >= 1,
+      'the owner to be told',
+    );
+    assert.match(told[0]!.text, /every delivery failed since/);
+    assert.equal(told.length, 1, 'once');
     // Enabled again by its owner, it receives what waited.
     receiver.answer('/down', () => ({ status: 200 }));
     const before = receiver.answered('/down');

@@ -21,8 +21,8 @@ export const NotificationConfig = {
   /** How often the sender looks for due deliveries queued by another instance (its own commits wake it at once). */
   OMS_WEBHOOK_POLL_MS: Type.Integer({ minimum: 10, default: 1_000 }),
   /** Deliveries in flight at once per instance, and per endpoint (so one slow endpoint cannot take them all). */
-  OMS_WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, default: 32 }),
-  OMS_WEBHOOK_CONCURRENCY_PER_ENDPOINT: Type.Integer({ minimum: 1, default: 4 }),
+  OMS_WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, default: 64 }),
+  OMS_WEBHOOK_CONCURRENCY_PER_ENDPOINT: Type.Integer({ minimum: 1, default: 16 }),
 };
 
 export type NotificationConfigValues = ServiceConfig<typeof NotificationConfig>;

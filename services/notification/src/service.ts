@@ -38,6 +38,7 @@ export const notificationService: ServiceDefinition<NotificationDb, typeof Notif
       pollMs: config.OMS_WEBHOOK_POLL_MS,
       concurrency: config.OMS_WEBHOOK_CONCURRENCY,
       perEndpoint: config.OMS_WEBHOOK_CONCURRENCY_PER_ENDPOINT,
+        emails: config.SMTP_URL !== '',
       }),
       ...(config.SMTP_URL
         ? [

@@ -88,4 +88,8 @@ test('with private addresses refused, a receiver on 127.0.0.1 is not reached, by
   const allowed = await postJson(`http://localhost:${port}/hook`, '{}', {}, { timeoutMs: 2_000, allowPrivate: true });
   assert.equal(allowed.statusCode, 200);
   assert.equal(hits, before + 1);
+  // The kept-alive connection of the allowed request is not lent to a refused one.
+  const after = await postJson(`http://localhost:${port}/hook`, '{}', {}, { timeoutMs: 2_000, allowPrivate: false });
+  assert.match(after.error ?? '', /refused to connect/);
+  assert.equal(hits, before + 1);
 });

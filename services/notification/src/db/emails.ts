@@ -57,3 +57,25 @@ export async function recordEmailAttempt(db: Kysely<NotificationDb>, id: number,
            sent_at = case when ${outcome.state} = 'SENT' then now() else sent_at end
      where id = ${id}`.execute(db);
 }
+
+/** Remembers the customers' contacts the batch's events carry; an older event never overwrites a newer one. */
+export async function rememberContacts(trx: Kysely<NotificationDb>, contacts: readonly { userId: string; name: string; email: string | null; at: string }[]): Promise<void> {
+  const latest = new Map<string, (typeof contacts)[number]>();
+  for (const c of contacts) if (!latest.has(c.userId) || latest.get(c.userId)!.at <= c.at) latest.set(c.userId, c);
+  if (latest.size === 0) return;
+  const rows = [...latest.values()];
+  await sql`
+    insert into contacts (user_id, name, email, updated_at)
+    select * from unnest(${rows.map((c) => c.userId)}::text[], ${rows.map((c) => c.name)}::text[], ${rows.map((c) => c.email)}::text[], ${rows.map((c) => c.at)}::timestamptz[])
+    on conflict (user_id) do update set name = excluded.name, email = excluded.email, updated_at = excluded.updated_at
+     where contacts.updated_at <= excluded.updated_at`.execute(trx);
+}
+
+/** Queues an alert mail to a user, if their address is known and they take e-mails; whether one was queued. */
+export async function queueAlert(db: Kysely<NotificationDb>, userId: string, mail: (name: string) => { subject: string; text: string; html: string }): Promise<boolean> {
+  const contact = await db.selectFrom('contacts').select(['name', 'email']).where('user_id', '=', userId).executeTakeFirst();
+  if (!contact?.email) return false;
+  const { subject, text, html } = mail(contact.name);
+  await db.insertInto('email_deliveries').values({ recipient: contact.email, subject, text_body: text, html_body: html }).execute();
+  return true;
+}

@@ -52,8 +52,34 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+export interface ContactsTable {
+  user_id: string;
+  name: string;
+  email: string | null;
+  updated_at: Date;
+}
+
+export interface EmailDeliveriesTable {
+  id: Generated<number>;
+  notification_id: number | null;
+  order_id: string | null;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  state: Generated<'PENDING' | 'SENT' | 'FAILED'>;
+  attempts: Generated<number>;
+  next_attempt_at: Generated<Date>;
+  locked_until: Date | null;
+  last_error: string | null;
+  sent_at: Date | null;
+  created_at: Generated<Date>;
+}
+
 export interface NotificationDb {
   notifications: NotificationsTable;
+  contacts: ContactsTable;
+  email_deliveries: EmailDeliveriesTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;

@@ -36,6 +36,7 @@ export interface DueDelivery {
   body: string;
   attempts: number;
   url: string;
+  owner_id: string;
   secret: string;
   previous_secret: string | null;
   previous_secret_until: Date | null;
@@ -67,7 +68,7 @@ export async function claimDueDeliveries(db: Kysely<NotificationDb>, limit: numb
     update webhook_deliveries d set locked_until = now() + ${lockMs} * interval '1 millisecond'
       from claimed, webhook_endpoints e
      where d.id = claimed.id and e.id = d.endpoint_id
-    returning d.id, d.endpoint_id, d.event_id, d.body, d.attempts, e.url, e.secret, e.previous_secret, e.previous_secret_until`.execute(db);
+    returning d.id, d.endpoint_id, d.event_id, d.body, d.attempts, e.url, e.owner_id, e.secret, e.previous_secret, e.previous_secret_until`.execute(db);
   return rows;
 }
 

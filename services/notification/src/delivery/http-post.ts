@@ -1,5 +1,5 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { guardedLookup, refusedAddress } from './address-guard.ts';
 
@@ -14,9 +14,15 @@ export interface PostResult {
 /**
  * POSTs `body` to `url` and reports what came back, never throwing. The connection goes only to an
  * address the guard allows, checked on the address connected to (a literal IP, or each address
- * the name resolves to at this moment). The whole exchange must end within `timeoutMs`; the
+ * the name resolves to when the connection opens). The whole exchange must end within `timeoutMs`; the
  * answer's body is read and dropped (at most 64 KiB of it), and redirects are not followed.
  */
+// Connections are kept open between deliveries (one handshake per receiver, not per event). Each
+// was opened to an address the guard allowed, and pools are apart per guard setting, so a pooled
+// connection never serves a request the guard would refuse.
+const pool = () => ({ http: new HttpAgent({ keepAlive: true, maxSockets: 64, timeout: 60_000 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 64, timeout: 60_000 }) });
+const pools = { allowingPrivate: pool(), publicOnly: pool() };
+
 export function postJson(url: string, body: string, headers: Record<string, string>, opts: { timeoutMs: number; allowPrivate: boolean }): Promise<PostResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -50,7 +56,7 @@ export function postJson(url: string, body: string, headers: Record<string, stri
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'user-agent': 'oms-webhooks/1', ...headers },
         lookup: guardedLookup(opts.allowPrivate),
-        agent: false,
+        agent: (opts.allowPrivate ? pools.allowingPrivate : pools.publicOnly)[target.protocol === 'https:' ? 'https' : 'http'],
       },
       (res) => {
         let read = 0;

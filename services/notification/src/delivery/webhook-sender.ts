@@ -3,7 +3,9 @@ import type { Logger } from '@oms/platform';
 import { claimDueDeliveries, recordAttempt, type DueDelivery } from '../db/webhooks.ts';
 import type { NotificationDb } from '../db/schema.ts';
 import { retryAfterMs, verdict, webhookHeaders } from '../domain/webhooks.ts';
-import { startDeliveryLoop } from './delivery-loop.ts';
+import { queueAlert } from '../db/emails.ts';
+import { endpointDisabledEmail } from '../domain/email.ts';
+import { deliveriesQueued, startDeliveryLoop } from './delivery-loop.ts';
 import { postJson } from './http-post.ts';
 
 export interface WebhookSenderOptions {
@@ -16,6 +18,8 @@ export interface WebhookSenderOptions {
   pollMs: number;
   concurrency: number;
   perEndpoint: number;
+  /** Whether e-mails go out: the owner of an endpoint that is disabled is told by e-mail. */
+  emails: boolean;
 }
 
 /**
@@ -40,7 +44,11 @@ export function startWebhookSender(opts: WebhookSenderOptions): { stop(): Promis
     const log = { deliveryId: d.id, endpointId: d.endpoint_id, webhookId: d.event_id, attempt: d.attempts + 1, statusCode: result.statusCode, durationMs: result.durationMs };
     if (outcome.kind === 'delivered') logger.debug(log, 'webhook delivered');
     else logger.warn({ ...log, error, next: outcome.kind === 'retry' ? `in ${outcome.afterMs} ms` : 'none' }, 'webhook delivery failed');
-    if (disabled) logger.error({ endpointId: d.endpoint_id, reason: disabled }, 'webhook endpoint disabled');
+    if (disabled) {
+      logger.error({ endpointId: d.endpoint_id, ownerId: d.owner_id, reason: disabled }, 'webhook endpoint disabled');
+      const told = opts.emails && (await queueAlert(db, d.owner_id, (name) => endpointDisabledEmail({ name, url: d.url, reason: disabled })));
+      if (told) deliveriesQueued();
+    }
   }
 
   return startDeliveryLoop({

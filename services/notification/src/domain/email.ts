@@ -36,3 +36,17 @@ export function orderEmail(input: { orderId: string; name: string; status: Order
   ].join('\n');
   return { subject: lines.subject, text, html };
 }
+
+/** The mail an endpoint's owner gets when it is disabled. Pure. */
+export function endpointDisabledEmail(input: { name: string; url: string; reason: string }): OrderEmail {
+  const subject = 'Your webhook endpoint was disabled';
+  const body = [
+    `your webhook endpoint ${input.url} no longer receives deliveries: ${input.reason}.`,
+    'Deliveries wait for it. Once it answers again, turn it back on with PATCH /api/webhooks/{id} {"enabled": true}; what waited is sent then.',
+  ];
+  return {
+    subject,
+    text: [`Hello ${input.name},`, '', ...body, '', 'Order Management System'].join('\n'),
+    html: [`<p>Hello ${escape(input.name)},</p>`, ...body.map((b) => `<p>${escape(b)}</p>`), '<p>Order Management System</p>'].join('\n'),
+  };
+}

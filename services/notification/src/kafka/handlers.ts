@@ -3,7 +3,7 @@ import { batchHandler, type Logger, type MessageHandler } from '@oms/platform';
 import { recordNotifications, type NewNotification } from '../db/notifications.ts';
 import type { NotificationDb } from '../db/schema.ts';
 import { queueDeliveries } from '../db/webhooks.ts';
-import { queueEmails } from '../db/emails.ts';
+import { queueEmails, rememberContacts } from '../db/emails.ts';
 import { deliveriesQueued } from '../delivery/delivery-loop.ts';
 import { emailedStatuses, orderEmail } from '../domain/email.ts';
 import { notificationText } from '../domain/message.ts';
@@ -23,6 +23,10 @@ export function orderEventHandler(logger: Logger, opts: { emails: boolean }): Me
       return [{ orderId: message.orderId, userId, status, reasons, at, contact: contact ?? null, message: notificationText(message.orderId, status, reasons) }];
     });
     const fresh = await recordNotifications(trx, notifications);
+    await rememberContacts(
+      trx,
+      notifications.flatMap((n) => (n.contact ? [{ userId: n.userId, name: n.contact.name, email: n.contact.email, at: n.at }] : [])),
+    );
     const queued = await queueDeliveries(
       trx,
       fresh.flatMap((n) =>
