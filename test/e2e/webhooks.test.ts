@@ -203,6 +203,8 @@ describe('webhooks', () => {
       (n) => n > before,
       'deliveries after enabling',
     );
+    const alerts = catcher.mails().filter((m) => m.subject === 'Your webhook endpoint was disabled' && m.text.includes(receiver.url('/down')));
+    assert.equal(alerts.length, 1, 'of the attempts that failed at once, only the one that disabled the endpoint told its owner');
   });
 
   test('a slow receiver does not delay a fast one', async () => {

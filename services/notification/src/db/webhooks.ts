@@ -80,16 +80,17 @@ export interface AttemptRecord {
 }
 
 /**
- * Records one attempt and what it means, in one statement: the delivery succeeded, failed for
- * good, or waits for its next attempt; the endpoint's run of failures ends (any success), goes on,
- * or disables it (a `410 Gone`, or failures for `disableAfterMs`). Returns the endpoint's reason
- * when this attempt disabled it.
+ * Records one attempt and what it means: the delivery succeeded, failed for good, or waits for its
+ * next attempt; the endpoint's run of failures ends (any success) or goes on. Then, after a
+ * failure, disables the endpoint if it answered `410 Gone` or has failed for `disableAfterMs`.
+ * Returns the reason only to the attempt that disabled it (the update's condition is checked
+ * again on the row it locks, so of attempts failing at once exactly one flips it).
  */
 export async function recordAttempt(db: Kysely<NotificationDb>, delivery: DueDelivery, attempt: AttemptRecord, outcome: AttemptVerdict, disableAfterMs: number): Promise<string | undefined> {
   const state = outcome.kind === 'delivered' ? 'SUCCEEDED' : outcome.kind === 'retry' ? 'PENDING' : 'FAILED';
   const nextAt = outcome.kind === 'retry' ? new Date(attempt.at.getTime() + outcome.afterMs) : null;
-  const gone = outcome.kind === 'gone' ? `the endpoint answered 410 Gone on ${attempt.at.toISOString()}` : null;
-  const { rows } = await sql<{ disabled_reason: string | null; enabled: boolean }>`
+  const delivered = outcome.kind === 'delivered';
+  await sql`
     with attempt as (
       insert into webhook_attempts (delivery_id, at, status_code, duration_ms, error)
       values (${delivery.id}, ${attempt.at}, ${attempt.statusCode ?? null}, ${attempt.durationMs}, ${attempt.error?.slice(0, 1_000) ?? null})
@@ -97,21 +98,19 @@ export async function recordAttempt(db: Kysely<NotificationDb>, delivery: DueDel
       update webhook_deliveries set attempts = attempts + 1, state = ${state}, next_attempt_at = coalesce(${nextAt}::timestamptz, next_attempt_at), locked_until = null
        where id = ${delivery.id}
     )
-    update webhook_endpoints e set
-      failing_since = case when ${outcome.kind === 'delivered'} then null else coalesce(e.failing_since, ${attempt.at}::timestamptz) end,
-      enabled = e.enabled and ${gone}::text is null
-                and not (${outcome.kind !== 'delivered'} and coalesce(e.failing_since, ${attempt.at}::timestamptz) <= ${attempt.at}::timestamptz - ${disableAfterMs} * interval '1 millisecond'),
-      disabled_reason = case
-        when not e.enabled then e.disabled_reason
-        when ${gone}::text is not null then ${gone}::text
-        when ${outcome.kind !== 'delivered'} and coalesce(e.failing_since, ${attempt.at}::timestamptz) <= ${attempt.at}::timestamptz - ${disableAfterMs} * interval '1 millisecond'
-          then 'every delivery failed since ' || to_char(e.failing_since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-        else e.disabled_reason end,
-      updated_at = now()
-     where e.id = ${delivery.endpoint_id}
-    returning e.enabled, e.disabled_reason`.execute(db);
-  const row = rows[0];
-  return row && !row.enabled && row.disabled_reason ? row.disabled_reason : undefined;
+    update webhook_endpoints
+       set failing_since = case when ${delivered} then null else coalesce(failing_since, ${attempt.at}::timestamptz) end, updated_at = now()
+     where id = ${delivery.endpoint_id}`.execute(db);
+  if (delivered) return undefined;
+  const gone = outcome.kind === 'gone' ? `the endpoint answered 410 Gone on ${attempt.at.toISOString()}` : null;
+  const { rows } = await sql<{ disabled_reason: string }>`
+    update webhook_endpoints
+       set enabled = false, updated_at = now(),
+           disabled_reason = coalesce(${gone}::text, 'every delivery failed since ' || to_char(failing_since at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+     where id = ${delivery.endpoint_id} and enabled
+       and (${gone}::text is not null or failing_since <= ${attempt.at}::timestamptz - ${disableAfterMs} * interval '1 millisecond')
+    returning disabled_reason`.execute(db);
+  return rows[0]?.disabled_reason;
 }
 
 export async function createEndpoint(db: Kysely<NotificationDb>, values: { id: string; ownerId: string; ownerRole: 'customer' | 'operator'; url: string; events: string[]; description: string | null; secret: string }): Promise<WebhookEndpointRow> {
