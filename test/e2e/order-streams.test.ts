@@ -147,7 +147,9 @@ describe('live order status streams (SSE)', () => {
       ],
     );
 
-    // Raw: heartbeat comments arrive on an idle stream, through the gateway, unbuffered.
+    // Raw: heartbeat comments arrive on an idle stream, through the gateway, unbuffered; and with
+    // every earlier stream closed, a new "from now" stream carries none of the past.
+    for (const s of sources) s.close();
     const controller = new AbortController();
     const res = await fetch(`${system().baseUrl}/api/orders/events`, { headers: { authorization: `Bearer ${ada.token}`, accept: 'text/event-stream' }, signal: controller.signal });
     assert.equal(res.status, 200);
@@ -158,6 +160,7 @@ describe('live order status streams (SSE)', () => {
     while (!/^:/m.test(text) && Date.now() - started < 5_000) text += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     assert.match(text, /^:/m, 'a heartbeat comment within 5 s (every 300 ms here)');
+    assert.doesNotMatch(text, /event: status/, 'nothing from before the stream opened');
     const bad = await fetch(`${system().baseUrl}/api/orders/events`, { headers: { authorization: `Bearer ${ada.token}`, accept: 'text/event-stream', 'last-event-id': 'yesterday' } });
     assert.equal(bad.status, 400);
   });

@@ -63,7 +63,12 @@ export async function claimDueDeliveries(db: Kysely<NotificationDb>, limit: numb
       order by c.next_attempt_at, c.id
       limit ${limit}
     ), claimed as (
-      select id from webhook_deliveries where id in (select id from candidates) for update skip locked
+      -- Checked again on the row as locked: the candidates come from this statement's snapshot, and
+      -- another instance may have claimed or finished one since.
+      select id from webhook_deliveries
+       where id in (select id from candidates)
+         and state = 'PENDING' and next_attempt_at <= now() and (locked_until is null or locked_until < now())
+       for update skip locked
     )
     update webhook_deliveries d set locked_until = now() + ${lockMs} * interval '1 millisecond'
       from claimed, webhook_endpoints e
@@ -197,13 +202,19 @@ export async function listDeliveries(db: Kysely<NotificationDb>, endpointId: str
   return rows.map((r) => ({ ...r, tries: tries.filter((t) => t.delivery_id === r.id) }));
 }
 
-/** Makes one delivery due now (again), whatever its state; false when the endpoint has no such delivery. */
+/**
+ * Makes one delivery due now (again), whatever its state; false when the endpoint has no such
+ * delivery. One being sent right now is left to that attempt (it is not sent twice at once).
+ */
 export async function retryDelivery(db: Kysely<NotificationDb>, endpointId: string, deliveryId: number): Promise<boolean> {
   const r = await db
     .updateTable('webhook_deliveries')
-    .set({ state: 'PENDING', next_attempt_at: new Date(), locked_until: null })
+    .set({ state: 'PENDING', next_attempt_at: new Date() })
     .where('id', '=', deliveryId)
     .where('endpoint_id', '=', endpointId)
+    .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<', new Date())]))
     .executeTakeFirst();
-  return r.numUpdatedRows > 0n;
+  if (r.numUpdatedRows > 0n) return true;
+  const exists = await db.selectFrom('webhook_deliveries').select('id').where('id', '=', deliveryId).where('endpoint_id', '=', endpointId).executeTakeFirst();
+  return exists !== undefined;
 }

@@ -40,8 +40,6 @@ export function startEmailSender(opts: EmailSenderOptions): { stop(): Promise<vo
   async function attempt(mail: DueEmail): Promise<void> {
     try {
       await transport.sendMail({ from: opts.from, to: mail.recipient, subject: mail.subject, text: mail.text_body, html: mail.html_body, messageId: `<oms-email-${mail.id}@${host}>` });
-      await recordEmailAttempt(db, mail.id, { state: 'SENT' });
-      logger.info({ emailId: mail.id, subject: mail.subject }, 'e-mail sent');
     } catch (error) {
       const e = error as { responseCode?: number; message?: string };
       const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
@@ -49,7 +47,12 @@ export function startEmailSender(opts: EmailSenderOptions): { stop(): Promise<vo
       const gaveUp = permanent || wait === undefined;
       await recordEmailAttempt(db, mail.id, gaveUp ? { state: 'FAILED', error: e.message } : { state: 'PENDING', error: e.message, nextAt: new Date(Date.now() + wait) });
       logger.warn({ emailId: mail.id, attempt: mail.attempts + 1, error: e.message, next: gaveUp ? 'none' : `in ${wait} ms` }, 'sending an e-mail failed');
+      return;
     }
+    // Accepted by the server: recorded apart from the send, so a failure to record it is never
+    // taken for a failed send (the claim lapses and only then is it sent again, same Message-ID).
+    await recordEmailAttempt(db, mail.id, { state: 'SENT' });
+    logger.info({ emailId: mail.id, subject: mail.subject }, 'e-mail sent');
   }
 
   const loop = startDeliveryLoop({

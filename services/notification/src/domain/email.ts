@@ -42,7 +42,7 @@ export function endpointDisabledEmail(input: { name: string; url: string; reason
   const subject = 'Your webhook endpoint was disabled';
   const body = [
     `your webhook endpoint ${input.url} no longer receives deliveries: ${input.reason}.`,
-    'Deliveries wait for it. Once it answers again, turn it back on with PATCH /api/webhooks/{id} {"enabled": true}; what waited is sent then.',
+    'The deliveries queued before it was disabled wait for it; events from now until it is turned back on are not sent to it. Once it answers again, turn it back on with PATCH /api/webhooks/{id} {"enabled": true}; what waited is sent then.',
   ];
   return {
     subject,

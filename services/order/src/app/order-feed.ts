@@ -54,29 +54,35 @@ export class OrderFeed {
       close();
       return () => undefined;
     }
-    // The shared cursor is set before any catch-up reads, so the feed covers all after it.
-    this.#cursor ??= await feedNow(this.#db);
-    const sub: Subscriber = { filter, cursor: from === 'now' ? this.#cursor : from, buffered: from === 'now' ? undefined : [], send, close };
+    // The shared cursor is set before any catch-up reads, so the shared feed covers all after it;
+    // set once (`??=` after the read: two first subscribers never move it back).
+    while (!this.#cursor) {
+      const now = await feedNow(this.#db);
+      this.#cursor ??= now;
+    }
+    // Registered at once (no await since the cursor was seen set), buffering (buffering) before its start is read, so nothing the shared feed reads from here
+    // on passes it by.
+    const sub: Subscriber = { filter, cursor: from === 'now' ? this.#cursor : from, buffered: [], send, close };
     this.#subscribers.add(sub);
     this.#schedule();
     try {
-      if (sub.buffered) {
+      // "now" is now, not where the shared feed happens to be.
+      if (from === 'now') sub.cursor = await feedNow(this.#db);
+      else {
         for (;;) {
           const page = await readFeed(this.#db, sub.cursor, filter, PAGE);
           for (const e of page) this.#deliver(sub, e);
           if (page.length < PAGE) break;
         }
-        const waiting = sub.buffered;
-        sub.buffered = undefined;
-        for (const e of waiting) this.#deliver(sub, e);
       }
+      const waiting = sub.buffered ?? [];
+      sub.buffered = undefined;
+      for (const e of waiting) this.#deliver(sub, e);
     } catch (error) {
-      this.#subscribers.delete(sub);
+      this.#leave(sub);
       throw error;
     }
-    return () => {
-      this.#subscribers.delete(sub);
-    };
+    return () => this.#leave(sub);
   }
 
   /** Something changed in this instance: poll now rather than at the next tick. */
@@ -90,6 +96,16 @@ export class OrderFeed {
     clearTimeout(this.#timer);
     for (const sub of this.#subscribers) sub.close();
     this.#subscribers.clear();
+  }
+
+  /** With no subscriber left the shared feed stops; the next one starts it afresh from then. */
+  #leave(sub: Subscriber): void {
+    this.#subscribers.delete(sub);
+    if (this.#subscribers.size === 0 && !this.#polling) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#cursor = undefined;
+    }
   }
 
   #deliver(sub: Subscriber, entry: FeedEntry): void {
@@ -112,7 +128,11 @@ export class OrderFeed {
       this.#timer = undefined;
       this.#polling = this.#poll().finally(() => {
         this.#polling = undefined;
-        if (this.#closed || this.#subscribers.size === 0) return;
+        if (this.#closed) return;
+        if (this.#subscribers.size === 0) {
+          this.#cursor = undefined;
+          return;
+        }
         const now = this.#again;
         this.#again = false;
         this.#pollSoon(now ? 0 : this.#pollMs);

@@ -52,7 +52,13 @@ export async function streamRoutes(app: HttpServer, ctx: ServiceContext<OrderDb,
         .finally(() => queued--);
     };
     reply.sse.sendHeaders();
-    const unsubscribe = await feed.subscribe(filter, from, send, () => reply.sse.close());
+    let unsubscribe: () => void;
+    try {
+      unsubscribe = await feed.subscribe(filter, from, send, () => reply.sse.close());
+    } catch (error) {
+      reply.sse.close(); // kept alive, it would otherwise stay open with nothing but heartbeats
+      throw error;
+    }
     reply.sse.onClose(unsubscribe);
     if (!reply.sse.isConnected) unsubscribe();
   }

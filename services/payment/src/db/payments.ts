@@ -55,8 +55,13 @@ export async function applyPaymentBatch(trx: Kysely<PaymentDb>, commands: readon
   }
   if (voided.length > 0) await trx.updateTable('holds').set({ state: 'VOIDED' }).where('order_id', '=', sql<string>`any(${voided}::uuid[])`).execute();
   if (answers.length > 0) {
-    await sql`insert into authorisation_results (order_id, result)
-              select * from unnest(${answers.map((a) => a.orderId)}::uuid[], ${answers.map((a) => JSON.stringify(a.reply))}::jsonb[])`.execute(trx);
+    // An order without a stored answer had no row to lock: another batch for the same order (a
+    // rebalance, a replay beside the consumer) may have answered it meanwhile. Then this batch was
+    // decided on a stale picture: it is rolled back and tried again as a transient conflict.
+    const { rows } = await sql<{ order_id: string }>`insert into authorisation_results (order_id, result)
+              select * from unnest(${answers.map((a) => a.orderId)}::uuid[], ${answers.map((a) => JSON.stringify(a.reply))}::jsonb[])
+              on conflict (order_id) do nothing returning order_id`.execute(trx);
+    if (rows.length !== answers.length) throw Object.assign(new Error('an order of this batch was answered concurrently; retrying the batch'), { code: '40001' });
   }
   return effects.outcomes;
 }
