@@ -23,3 +23,4 @@ export * from './messaging/outbox-refused.ts';
 export * from './http/outbox-refused-routes.ts';
 export * from './db/batcher.ts';
 export * from './metrics.ts';
+export * from './sleeper.ts';

@@ -7,6 +7,7 @@ import type { MessageDefinition, TypedEnvelope } from '@oms/contracts';
 import type { Static, TSchema } from 'typebox';
 import type { Logger } from '../logger.ts';
 import { Lease } from '../db/lease.ts';
+import { Sleeper } from '../sleeper.ts';
 import { outboxProduceRequests, outboxRecordsPublished } from '../metrics.ts';
 
 /** A message ready for the outbox: the topic is already prefixed. */
@@ -153,37 +154,20 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     retryDelay: 200,
   });
   let running = true;
-  let wake: (() => void) | undefined;
-  // Set by a commit that happened while the relay was busy (not sleeping): the next sleep returns
-  // at once, so those rows do not wait for the idle poll.
-  let signalled = false;
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (signalled) {
-        signalled = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        signalled = false;
-        resolve();
-      }
-      wake = done;
-    });
+  // A commit while the relay is busy (not sleeping) makes its next sleep return at once, so those
+  // rows do not wait for the idle poll.
+  const sleeper = new Sleeper();
+  const sleep = (ms: number) => sleeper.sleep(ms);
 
   // A commit wakes the relay at once, or after `lingerMs` to gather the rows of commits that land
   // together (tried at 3 ms in the benchmark: no less CPU per order, twice the saga latency; so 0).
   let lingering: NodeJS.Timeout | undefined;
   const onCommitted = () => {
-    if (!wake) signalled = true;
-    else if (lingerMs === 0) wake();
+    if (!sleeper.sleeping || lingerMs === 0) sleeper.wake();
     else
       lingering ??= setTimeout(() => {
         lingering = undefined;
-        wake?.();
+        sleeper.wake();
       }, lingerMs);
   };
   outboxSignal.on('committed', onCommitted);
@@ -203,7 +187,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
   };
 
   async function publishBatch(): Promise<number> {
-    signalled = false; // what committed before this select is in it
+    sleeper.clear(); // what committed before this select is in it
     const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>({
       name: 'outbox-next',
       text: `with sent as (${deleteSent})
@@ -267,7 +251,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         const sent = await publishBatch();
         backoff = 100;
         // Not a full batch: the outbox is drained up to what committed before the select, and a
-        // commit since then has set `signalled`, so the next sleep returns at once.
+        // commit since then has woken the sleeper, so the next sleep returns at once.
         if (sent < batchSize) await sleep(idlePollMs);
       } catch (error) {
         // Kafka or PostgreSQL unavailable: the rows stay in the outbox; try again with backoff.
@@ -283,7 +267,7 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
     async stop() {
       running = false;
       outboxSignal.off('committed', onCommitted);
-      wake?.();
+      sleeper.wake();
       await loop;
       await deletePublished().catch(() => undefined); // or the next start sends them again
       await lease.release().catch(() => undefined); // or another instance waits for it to expire

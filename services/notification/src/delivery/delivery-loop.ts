@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Logger } from '@oms/platform';
+import { Sleeper, type Logger } from '@oms/platform';
 
 /** Wakes this process's senders once deliveries they can send have committed. */
 const queued = new EventEmitter();
@@ -36,12 +36,8 @@ export function startDeliveryLoop<T>(opts: DeliveryLoopOptions<T>): { stop(): Pr
   const inFlight = new Map<string, number>();
   const attempts = new Set<Promise<void>>();
   let running = true;
-  let wake: (() => void) | undefined;
-  let signalled = false;
-  const poke = () => {
-    signalled = true;
-    wake?.();
-  };
+  const sleeper = new Sleeper();
+  const poke = () => sleeper.wake();
   queued.on('queued', poke);
 
   function start(delivery: T): void {
@@ -60,28 +56,13 @@ export function startDeliveryLoop<T>(opts: DeliveryLoopOptions<T>): { stop(): Pr
     attempts.add(p);
   }
 
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (signalled || !running) {
-        signalled = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wake = undefined;
-        signalled = false;
-        resolve();
-      }
-      wake = done;
-    });
+  const sleep = (ms: number) => (running ? sleeper.sleep(ms) : Promise.resolve());
 
   const loop = (async () => {
     let backoff = 100;
     while (running) {
       try {
-        signalled = false;
+        sleeper.clear();
         for (const d of await opts.claim(opts.concurrency - attempts.size, inFlight)) start(d);
         backoff = 100;
         // Until the next poll, a commit that queued deliveries, or a freed slot.
@@ -98,7 +79,7 @@ export function startDeliveryLoop<T>(opts: DeliveryLoopOptions<T>): { stop(): Pr
     async stop() {
       running = false;
       queued.off('queued', poke);
-      wake?.();
+      sleeper.wake();
       await loop;
       // Attempts in flight finish (each is bounded by its timeout) and are recorded.
       await Promise.allSettled([...attempts]);
