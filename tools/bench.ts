@@ -8,8 +8,6 @@
 //   npm run bench -- --kafka-nodes 3                    a three-node Kafka cluster (or OMS_KAFKA_NODES=3)
 //   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -25,6 +23,7 @@ import { checkInvariants, transactionCounts, waitUntilSettled, type SystemDataba
 import { ProcessSampler } from './lib/process-stats.ts';
 import { renderChart } from './lib/chart.ts';
 import { seedWorkload, type Workload } from './lib/workload.ts';
+import { startWebhookProbe } from './lib/webhook-probe.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -141,30 +140,9 @@ let exitCode = 0;
 try {
   const operatorToken = (await login(baseUrl, operator.email, operator.password)).accessToken;
   // ---- webhook deliveries (with --webhook) ----------------------------------------------------------
-  let measuringWebhooks = false;
   const webhookLatency = newHistogram();
-  const webhookIds = new Set<string>();
-  let webhookDeliveries = 0;
-  let receiver: Server | undefined;
-  if (args.webhook) {
-    receiver = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        res.writeHead(204).end();
-        const at = Date.parse((JSON.parse(body) as { data: { at: string } }).data.at);
-        if (!measuringWebhooks) return;
-        webhookDeliveries++;
-        webhookIds.add(String(req.headers['webhook-id']));
-        webhookLatency.recordValue(Math.max(1, Math.round((Date.now() - at) * 1000)));
-      });
-    });
-    await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', r));
-    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
-    const res = await fetch(`${baseUrl}/api/webhooks`, { method: 'POST', headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ url, events: ['order.status-changed'], description: 'benchmark' }) });
-    if (res.status !== 201) throw new Error(`registering the benchmark's webhook answered ${res.status}: ${await res.text()}`);
-    log(`webhook deliveries received at ${url}`);
-  }
+  const probe = args.webhook ? await startWebhookProbe(baseUrl, operatorToken, webhookLatency) : undefined;
+  if (probe) log(`webhook deliveries received at ${probe.url}`);
   const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, operatorToken, log });
 
   // ---- completions, from the order status events -----------------------------------------------
@@ -282,7 +260,7 @@ try {
     await phase(warmRate, warmup, 30, false);
   }
   runStart = performance.now();
-  measuringWebhooks = true;
+  probe?.start();
   processes.start();
   // The load generator (with the gateway and the completion watcher) shares the cores it loads: a
   // stall of its own event loop delays sends and completion timestamps alike, so it is reported.
@@ -324,13 +302,9 @@ try {
     log(`PostgreSQL transactions per order: ${JSON.stringify(transactionsPerOrder)}`);
   }
   let webhooks: { deliveries: number; events: number; latencyMs: Percentiles } | undefined;
-  if (receiver) {
-    // Deliveries still on their way when the run ends are counted as they arrive, for a few seconds.
-    await sleep(3_000);
-    measuringWebhooks = false;
-    webhooks = { deliveries: webhookDeliveries, events: webhookIds.size, latencyMs: percentiles(webhookLatency) };
+  if (probe) {
+    webhooks = { ...(await probe.finish()), latencyMs: percentiles(webhookLatency) };
     log(`webhooks: ${webhooks.deliveries} deliveries of ${webhooks.events} events; status change → received p50 ${webhooks.latencyMs.p50} / p99 ${webhooks.latencyMs.p99} / max ${webhooks.latencyMs.max} ms`);
-    receiver.close();
   }
   // Kafka records per produce request (outbox relays) and messages per consumer batch.
   const kafkaBatching = batchingBetween(countersAtStart, await snapshotCounters(serviceUrls));

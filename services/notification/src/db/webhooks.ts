@@ -176,7 +176,7 @@ export interface DeliveryView {
   event_id: string;
   event_type: string;
   order_id: string;
-  state: string;
+  state: 'PENDING' | 'SUCCEEDED' | 'FAILED';
   attempts: number;
   next_attempt_at: Date;
   created_at: Date;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Type, { type Static } from 'typebox';
 import type { Kysely } from 'kysely';
-import { actor, AppError, decodeCursor, Page, pageOf, pageQueryFields, principalOf, type HttpServer } from '@oms/platform';
+import { actor, AppError, decodeCursor, mayAccess, Page, pageOf, pageQueryFields, principalOf, type HttpServer } from '@oms/platform';
 import type { FastifyRequest } from 'fastify';
 import type { NotificationDb, WebhookEndpointRow } from '../db/schema.ts';
 import { createEndpoint, deleteEndpoint, findEndpoint, listDeliveries, listEndpoints, retryDelivery, rotateSecret, updateEndpoint, type DeliveryView } from '../db/webhooks.ts';
@@ -67,7 +67,7 @@ function toDeliveryDto(d: DeliveryView): Static<typeof DeliveryDto> {
     webhookId: d.event_id,
     eventType: d.event_type,
     orderId: d.order_id,
-    state: d.state as 'PENDING' | 'SUCCEEDED' | 'FAILED',
+    state: d.state,
     createdAt: d.created_at.toISOString(),
     nextAttemptAt: d.state === 'PENDING' ? d.next_attempt_at.toISOString() : null,
     attempts: d.tries.map((t) => ({ at: t.at.toISOString(), statusCode: t.status_code, durationMs: t.duration_ms, error: t.error })),
@@ -87,10 +87,10 @@ export function webhookRoutes(app: HttpServer, db: Kysely<NotificationDb>, opts:
     const why = await refusedUrl(url, opts.allowPrivate);
     if (why) throw new AppError('WEBHOOK_URL_REFUSED', `webhooks cannot be sent to ${url}: ${why}`, { errors: [{ path: 'body/url', message: why }] });
   }
+  const notFound = (id: string) => new AppError('WEBHOOK_NOT_FOUND', `webhook endpoint ${id} does not exist`);
   async function ownEndpoint(request: FastifyRequest, id: string): Promise<WebhookEndpointRow> {
-    const principal = principalOf(request);
     const row = await findEndpoint(db, id);
-    if (!row || (principal.role !== 'operator' && row.owner_id !== principal.id)) throw new AppError('WEBHOOK_NOT_FOUND', `webhook endpoint ${id} does not exist`);
+    if (!row || !mayAccess(request.principal, row.owner_id)) throw notFound(id);
     return row;
   }
 
@@ -130,21 +130,21 @@ export function webhookRoutes(app: HttpServer, db: Kysely<NotificationDb>, opts:
     await ownEndpoint(request, request.params.id);
     if (request.body.url !== undefined) await checkUrl(request.body.url);
     const row = await updateEndpoint(db, request.params.id, request.body);
-    if (!row) throw new AppError('WEBHOOK_NOT_FOUND', `webhook endpoint ${request.params.id} does not exist`);
+    if (!row) throw notFound(request.params.id);
     if (request.body.enabled) deliveriesQueued(); // its waiting deliveries go out again
     return toEndpointDto(row);
   });
 
   app.delete('/api/webhooks/:id', { config: auth, schema: { tags, params: Params } }, async (request, reply) => {
     await ownEndpoint(request, request.params.id);
-    if (!(await deleteEndpoint(db, request.params.id))) throw new AppError('WEBHOOK_NOT_FOUND', `webhook endpoint ${request.params.id} does not exist`);
+    if (!(await deleteEndpoint(db, request.params.id))) throw notFound(request.params.id);
     return reply.status(204).send();
   });
 
   app.post('/api/webhooks/:id/rotate-secret', { config: auth, schema: { tags, params: Params, response: { 200: WithSecret } } }, async (request) => {
     await ownEndpoint(request, request.params.id);
     const row = await rotateSecret(db, request.params.id, newSecret(), new Date(Date.now() + opts.secretOverlapMs));
-    if (!row) throw new AppError('WEBHOOK_NOT_FOUND', `webhook endpoint ${request.params.id} does not exist`);
+    if (!row) throw notFound(request.params.id);
     request.log.info({ ...actor(request), endpointId: row.id }, 'webhook secret rotated');
     return { ...toEndpointDto(row), secret: row.secret };
   });

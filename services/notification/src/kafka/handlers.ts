@@ -12,8 +12,8 @@ import { eventBody, eventId, eventTypesFor } from '../domain/webhooks.ts';
 /**
  * Records each order status once, a whole poll batch in one statement, and queues its webhook
  * deliveries in the same transaction (an outbox of deliveries: a crash loses none, a redelivered
- * event queues none again), and the customer's e-mail for an outcome likewise. The senders are woken once they have committed; each new notification
- * is also logged as a structured line.
+ * event queues none again), and the customer's e-mail for an outcome likewise. The senders are
+ * woken once they have committed; each new notification is also logged as a structured line.
  */
 export function orderEventHandler(logger: Logger, opts: { emails: boolean }): MessageHandler<NotificationDb> {
   return batchHandler(async ({ trx, messages, afterCommit }) => {
@@ -23,10 +23,13 @@ export function orderEventHandler(logger: Logger, opts: { emails: boolean }): Me
       return [{ orderId: message.orderId, userId, status, reasons, at, contact: contact ?? null, message: notificationText(message.orderId, status, reasons) }];
     });
     const fresh = await recordNotifications(trx, notifications);
-    await rememberContacts(
-      trx,
-      notifications.flatMap((n) => (n.contact ? [{ userId: n.userId, name: n.contact.name, email: n.contact.email, at: n.at }] : [])),
-    );
+    // Addresses for mails that are not about an order (a disabled endpoint's alert): only kept when mails go out.
+    if (opts.emails) {
+      await rememberContacts(
+        trx,
+        notifications.flatMap((n) => (n.contact ? [{ userId: n.userId, name: n.contact.name, email: n.contact.email, at: n.at }] : [])),
+      );
+    }
     const queued = await queueDeliveries(
       trx,
       fresh.flatMap((n) =>
