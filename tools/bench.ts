@@ -7,6 +7,7 @@
 //   npm run bench -- --instances 2                      two instances of every service (or OMS_INSTANCES=2)
 //   npm run bench -- --kafka-nodes 3                    a three-node Kafka cluster (or OMS_KAFKA_NODES=3)
 //   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
+//   npm run bench -- --rate 100 --console               with the console's board open in Chromium: its latency
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -24,6 +25,7 @@ import { ProcessSampler } from './lib/process-stats.ts';
 import { renderChart } from './lib/chart.ts';
 import { seedWorkload, type Workload } from './lib/workload.ts';
 import { startWebhookProbe } from './lib/webhook-probe.ts';
+import { startBoardProbe } from './lib/board-probe.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,6 +50,9 @@ const { values: args } = parseArgs({
     // An operator's webhook endpoint for every status change, received here: reports the delivery
     // latency (status change committed → webhook received).
     webhook: { type: 'boolean', default: false },
+    // The operator console's board open in Chromium: reports how long it takes to show a status
+    // change (READY_FOR_DELIVERY committed → the board's count includes it). Own system only.
+    console: { type: 'boolean', default: false },
   },
 });
 const root = new URL('../', import.meta.url).pathname;
@@ -143,6 +148,10 @@ try {
   const webhookLatency = newHistogram();
   const probe = args.webhook ? await startWebhookProbe(baseUrl, operatorToken, webhookLatency) : undefined;
   if (probe) log(`webhook deliveries received at ${probe.url}`);
+  const boardLatency = newHistogram();
+  if (args.console && !system) throw new Error('--console measures the benchmark\'s own system: leave out --base-url');
+  const board = args.console ? await startBoardProbe(baseUrl, operator, boardLatency, log) : undefined;
+  if (board) log('the console\'s board is open in Chromium');
   const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, operatorToken, log });
 
   // ---- completions, from the order status events -----------------------------------------------
@@ -151,9 +160,10 @@ try {
   const stream = await consumer.consume({ topics: [prefixed(prefix, Topics.orderEvents)], mode: system ? MessagesStreamModes.EARLIEST : MessagesStreamModes.LATEST });
   const waiters = new Set<() => void>();
   stream.on('data', (m) => {
-    const env = JSON.parse(m.value) as { orderId: string; payload: { status: string } };
+    const env = JSON.parse(m.value) as { orderId: string; payload: { status: string; at: string } };
     if (env.payload.status === 'CREATED' || finals.has(env.orderId)) return;
     finals.set(env.orderId, { status: env.payload.status, at: performance.now() });
+    if (env.payload.status === 'READY_FOR_DELIVERY') board?.ready(Date.parse(env.payload.at));
     for (const w of waiters) w();
   });
   const untilCompleted = async (ids: Iterable<string>, deadline: number) => {
@@ -261,6 +271,7 @@ try {
   }
   runStart = performance.now();
   probe?.start();
+  board?.start();
   processes.start();
   // The load generator (with the gateway and the completion watcher) shares the cores it loads: a
   // stall of its own event loop delays sends and completion timestamps alike, so it is reported.
@@ -305,6 +316,11 @@ try {
   if (probe) {
     webhooks = { ...(await probe.finish()), latencyMs: percentiles(webhookLatency) };
     log(`webhooks: ${webhooks.deliveries} deliveries of ${webhooks.events} events; status change → received p50 ${webhooks.latencyMs.p50} / p99 ${webhooks.latencyMs.p99} / max ${webhooks.latencyMs.max} ms`);
+  }
+  let consoleBoard: { reflected: number; missed: number; latencyMs: Percentiles } | undefined;
+  if (board) {
+    consoleBoard = { ...(await board.finish()), latencyMs: percentiles(boardLatency) };
+    log(`console board: ${consoleBoard.reflected} ready orders shown (${consoleBoard.missed} not within 15 s); status change → on the board p50 ${consoleBoard.latencyMs.p50} / p99 ${consoleBoard.latencyMs.p99} / max ${consoleBoard.latencyMs.max} ms`);
   }
   // Kafka records per produce request (outbox relays) and messages per consumer batch.
   const kafkaBatching = batchingBetween(countersAtStart, await snapshotCounters(serviceUrls));
@@ -362,6 +378,7 @@ try {
     transactionsPerOrder,
     kafkaBatching,
     webhooks,
+    consoleBoard,
     loadGeneratorLoopDelayMs,
     peakRssMiB: processes.peakRssMiB(),
     invariants,

@@ -5,6 +5,7 @@ import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { startInfra } from './infra.ts';
+import { ensureChromium } from './lib/chromium.ts';
 
 const root = new URL('../', import.meta.url).pathname;
 const log = (line: string) => console.log(`• ${line}`);
@@ -39,10 +40,16 @@ const only = process.argv.slice(2).filter((a) => a !== '--checks-only');
 if (only.length === 0) {
   log('type check (tsc)');
   if ((await exec(process.execPath, [tscBin, '-p', '.'])) !== 0) process.exit(1);
+  // The console's browser code has its own settings (DOM types, no Node types).
+  if ((await exec(process.execPath, [tscBin, '-p', 'packages/console/src/web'])) !== 0) process.exit(1);
   log('lint (eslint, type-aware)');
   if ((await exec(process.execPath, [eslintBin, '.'])) !== 0) process.exit(1);
   if (checksOnly) process.exit(0);
 }
+
+const files = only.length > 0 ? only : await testFiles();
+// The console's browser tests never skip: Chromium is installed first, or the run stops here.
+if (files.some((f) => f.startsWith('test/browser/')) && !ensureChromium(log)) process.exit(1);
 
 const dataDir = await mkdtemp(join(tmpdir(), 'oms-test-'));
 // PostgreSQL runs as the postgres user when we are root: it must be able to enter this folder.
@@ -52,7 +59,6 @@ const infra = await startInfra({ root, dataDir, progress: log });
 log(`Kafka and PostgreSQL up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 let code = 1;
 try {
-  const files = only.length > 0 ? only : await testFiles();
   log(`running ${files.length} test files`);
   code = await exec(process.execPath, ['--disable-warning=ExperimentalWarning', '--test', '--test-concurrency=1', '--test-timeout=300000', ...files], {
     ...process.env,

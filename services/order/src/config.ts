@@ -25,6 +25,12 @@ export const OrderConfig = {
   OMS_ORDER_FEED_POLL_MS: Type.Integer({ minimum: 10, default: 100 }),
   /** A comment line on every live stream this often, so proxies and clients know it is alive. */
   OMS_SSE_HEARTBEAT_MS: Type.Integer({ minimum: 100, default: 15_000 }),
+  /**
+   * A running bulk operation (`POST /api/admin/sagas/bulk-retry`) whose instance has not recorded
+   * progress for this long (it writes after every page of 50 sagas) is taken over by another
+   * instance; each instance looks for such operations every third of it.
+   */
+  OMS_BULK_OPERATION_STALE_MS: Type.Integer({ minimum: 300, default: 30_000 }),
   /** Orders one account may place per minute (per instance of the order service). */
   OMS_RATE_LIMIT_ORDERS_PER_MINUTE: Type.Integer({ minimum: 1, default: 600 }),
 };

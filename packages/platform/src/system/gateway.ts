@@ -33,7 +33,7 @@ function docsIndex(services: readonly string[]): string {
  * (it is at most 1 MiB) so that it can be resent.
  */
 /** A page the gateway answers itself (say the local mail catcher's), for GET requests under its prefix. */
-export type LocalPage = (path: string) => { status: number; type: string; body: string };
+export type LocalPage = (path: string) => { status: number; type: string; body: string; headers?: Record<string, string> };
 
 export async function startGateway(opts: { port: number; host?: string; routes: readonly Route[]; pages?: Record<string, LocalPage> }): Promise<Gateway> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -108,8 +108,8 @@ export async function startGateway(opts: { port: number; host?: string; routes: 
     }
     const page = Object.entries(opts.pages ?? {}).find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`));
     if (page && (req.method === 'GET' || req.method === 'HEAD')) {
-      const { status, type, body } = page[1](path);
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : body);
+      const { status, type, body, headers } = page[1](path);
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers }).end(req.method === 'HEAD' ? undefined : body);
       return;
     }
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`) || path.startsWith(`${r.prefix}?`));

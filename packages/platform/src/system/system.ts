@@ -1,5 +1,6 @@
 import type { MailCatcher } from '../local/mail-catcher.ts';
 import { mailPage } from './mail-page.ts';
+import { assetPrefix, consoleFile, consolePaths } from '@oms/console';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +10,8 @@ import { findFreePort } from '../local/ports.ts';
 import { ensureTopics, systemTopics } from '../messaging/topics.ts';
 import { serviceCatalog, type ServiceSpec } from './catalog.ts';
 import { startGateway, type Gateway } from './gateway.ts';
+
+const consolePages = Object.fromEntries([...consolePaths, assetPrefix].map((prefix) => [prefix, consoleFile]));
 
 export interface SystemOptions {
   /** Any database URL on the server to use; each service gets its own database there. */
@@ -157,7 +160,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const catcher = opts.mailCatcher;
     gateway = await startGateway({
       port: opts.gatewayPort,
-      ...(catcher ? { pages: { '/dev/mail': (path) => mailPage(catcher, path) } } : {}),
+      // The operator console's pages and files, and (when e-mail is caught locally) the mail page.
+      pages: { ...consolePages, ...(catcher ? { '/dev/mail': (path: string) => mailPage(catcher, path) } : {}) },
       routes: serviceCatalog.flatMap((spec) =>
         spec.prefixes.map((prefix) => ({ prefix, service: spec.name, ports: [...services.values()].filter((s) => s.spec === spec).map((s) => s.port) })),
       ),

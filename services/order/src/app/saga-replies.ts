@@ -29,7 +29,7 @@ export async function decideReplies({ trx, messages, send, afterCommit }: BatchC
     const payload = message.payload as { ok?: boolean; reasons?: FailureReason[] };
     return result.phase === 'invoke'
       ? onStepResult(def, instance, result.stepId, payload.ok === true, payload.reasons ?? [], timing)
-      : onCompensated(def, instance, result.stepId);
+      : onCompensated(def, instance, result.stepId, timing);
   };
   const changed = (p: SagaPlan<DecodedMessage>) => p.after !== p.before;
   const writesOf = (ps: Iterable<SagaPlan<DecodedMessage>>) =>

@@ -127,6 +127,11 @@ export async function findOrders(db: Kysely<OrderDb>, ids: readonly string[]): P
 export interface ListFilter {
   userId?: string;
   status?: OrderStatus;
+  /** Orders with a line of this SKU. */
+  sku?: string;
+  /** Placed in [from, to). */
+  from?: Date;
+  to?: Date;
   limit: number;
   after?: { createdAt: string; id: string };
 }
@@ -136,6 +141,10 @@ export async function listOrders(db: Kysely<OrderDb>, filter: ListFilter): Promi
   let q = db.selectFrom('orders').selectAll();
   if (filter.userId) q = q.where('user_id', '=', filter.userId);
   if (filter.status) q = q.where('status', '=', filter.status);
+  // Containment: the line may have more fields (its price) than the SKU asked for.
+  if (filter.sku) q = q.where(sql<boolean>`items @> ${JSON.stringify([{ sku: filter.sku }])}::jsonb`);
+  if (filter.from) q = q.where('created_at', '>=', filter.from);
+  if (filter.to) q = q.where('created_at', '<', filter.to);
   if (filter.after) {
     const after = filter.after;
     q = q.where(sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);

@@ -24,7 +24,8 @@ function mutableColumns(instance: SagaInstance) {
   };
 }
 
-function fromRow(row: Selectable<SagaInstancesTable>): SagaInstance {
+/** A saga row → the instance the engine decides on. */
+export function sagaFromRow(row: Selectable<SagaInstancesTable>): SagaInstance {
   return {
     orderId: row.order_id,
     definition: row.definition,
@@ -71,7 +72,7 @@ export class SagaStore {
     }
     this.misses++;
     const row = await db.selectFrom('saga_instances').selectAll().where('order_id', '=', orderId).forUpdate().executeTakeFirst();
-    return row ? fromRow(row) : undefined;
+    return row ? sagaFromRow(row) : undefined;
   }
 
   /** The cached instances of these sagas; the ids not in the cache. */
@@ -101,7 +102,7 @@ export class SagaStore {
       .orderBy('order_id')
       .forUpdate()
       .execute();
-    return new Map(rows.map((r) => [r.order_id, fromRow(r)]));
+    return new Map(rows.map((r) => [r.order_id, sagaFromRow(r)]));
   }
 
   /**
@@ -140,32 +141,6 @@ export class SagaStore {
   async due(db: Kysely<OrderDb>, limit: number): Promise<string[]> {
     const rows = await db.selectFrom('saga_instances').select('order_id').where('wake_at', '<=', new Date()).orderBy('wake_at').limit(limit).execute();
     return rows.map((r) => r.order_id);
-  }
-
-  /**
-   * Sagas an operator should look at, oldest change first: COMPENSATION_FAILED, and sagas not
-   * final whose stage deadline or next attempt is more than `graceMs` overdue (the sweeper should
-   * have moved them), or that have not moved for `staleMs`.
-   */
-  async needingAttention(db: Kysely<OrderDb>, opts: { graceMs: number; staleMs: number; limit: number; afterOrderId?: string }): Promise<SagaInstance[]> {
-    const now = Date.now();
-    const rows = await db
-      .selectFrom('saga_instances')
-      .selectAll()
-      .where((eb) =>
-        eb.or([
-          eb('state', '=', 'COMPENSATION_FAILED'),
-          eb.and([
-            eb('state', 'not in', ['SUCCEEDED', 'FAILED', 'CANCELLED']),
-            eb.or([eb('wake_at', '<=', new Date(now - opts.graceMs)), eb('deadline_at', '<=', new Date(now - opts.graceMs)), eb('updated_at', '<=', new Date(now - opts.staleMs))]),
-          ]),
-        ]),
-      )
-      .$if(opts.afterOrderId !== undefined, (qb) => qb.where('order_id', '>', opts.afterOrderId!))
-      .orderBy('order_id')
-      .limit(opts.limit)
-      .execute();
-    return rows.map(fromRow);
   }
 
   remember(instance: SagaInstance): void {

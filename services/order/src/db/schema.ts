@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { Contact, FailureReason, OrderLine, OrderStatus } from '@oms/contracts';
 import type { StepState } from '../domain/saga/types.ts';
+import type { SagaFilter } from './saga-admin.ts';
 
 export interface OrderItem extends OrderLine {
   unitPrice?: { amount: number; currency: string };
@@ -47,8 +48,33 @@ export interface SagaInstancesTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export type BulkOperationStatus = 'RUNNING' | 'DONE' | 'FAILED';
+
+/** An operator's bulk operation (a retry of every saga a filter matches), run in the background. */
+export interface BulkOperationsTable {
+  id: string;
+  kind: string;
+  filter: JSONColumnType<SagaFilter>;
+  started_by: string;
+  started_at: ColumnType<Date, Date | undefined, never>;
+  status: BulkOperationStatus;
+  matched: ColumnType<number, number | undefined, number>;
+  retried: ColumnType<number, number | undefined, number>;
+  skipped: ColumnType<number, number | undefined, number>;
+  failed: ColumnType<number, number | undefined, number>;
+  /** The last saga (order id) handled: the run resumes after it. */
+  cursor: string | null;
+  finished_at: Date | null;
+  last_error: string | null;
+  /** The instance running it (null: released, for any to take). */
+  runner: string | null;
+  /** Written by the runner after every page; a stale one is taken over by another instance. */
+  heartbeat_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface OrderDb {
   orders: OrdersTable;
   order_history: OrderHistoryTable;
   saga_instances: SagaInstancesTable;
+  bulk_operations: BulkOperationsTable;
 }

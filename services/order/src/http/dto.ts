@@ -24,6 +24,12 @@ export const ListOrdersQuery = Type.Object(
   {
     userId: Type.Optional(Type.String({ minLength: 1 })),
     status: Type.Optional(OrderStatusSchema),
+    /** Orders with a line of this SKU. */
+    sku: Type.Optional(OrderLine.properties.sku),
+    /** Placed at or after this instant… */
+    from: Type.Optional(Type.String({ format: 'date-time' })),
+    /** …and before this one. */
+    to: Type.Optional(Type.String({ format: 'date-time' })),
     ...pageQueryFields,
   },
   { additionalProperties: false },

@@ -117,7 +117,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
   });
 
   app.get('/api/orders', { config: { auth: 'authenticated' }, schema: { querystring: ListOrdersQuery, response: { 200: OrderPage } } }, async (request) => {
-    const { status, limit, cursor } = request.query;
+    const { status, sku, from, to, limit, cursor } = request.query;
     const principal = principalOf(request);
     // A customer lists their own orders, whatever the query names.
     const userId = principal.role === 'operator' ? request.query.userId : principal.id;
@@ -126,7 +126,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
       after = { createdAt: String(createdAt), id: String(id) };
     }
-    const rows = await listOrders(db, { userId, status, limit: limit + 1, after });
+    const rows = await listOrders(db, { userId, status, sku, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined, limit: limit + 1, after });
     const page = pageOf(rows, limit, (last) => [last.created_at.toISOString(), last.id]);
     const histories = await historiesOf(db, page.rows.map((row) => row.id));
     return { items: page.rows.map((row) => toOrderDto(row, histories.get(row.id) ?? [])), nextCursor: page.nextCursor };

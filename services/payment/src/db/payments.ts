@@ -87,3 +87,11 @@ export async function upsertAccount(db: Kysely<PaymentDb>, userId: string, limit
 export async function findAccount(db: Kysely<PaymentDb>, userId: string) {
   return db.selectFrom('accounts').selectAll().where('user_id', '=', userId).executeTakeFirst();
 }
+
+/** By user id; keyset pagination: the page starts after the previous page's last user id. */
+export async function listAccounts(db: Kysely<PaymentDb>, filter: { userId?: string; afterUserId?: string; limit: number }) {
+  let query = db.selectFrom('accounts').selectAll();
+  if (filter.userId !== undefined) query = query.where('user_id', '=', filter.userId);
+  if (filter.afterUserId !== undefined) query = query.where('user_id', '>', filter.afterUserId);
+  return query.orderBy('user_id').limit(filter.limit).execute();
+}

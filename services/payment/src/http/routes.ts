@@ -1,13 +1,16 @@
 import Type from 'typebox';
 import type { Kysely } from 'kysely';
 import { Money } from '@oms/contracts';
-import { actor, AppError, mayAccess, type HttpServer } from '@oms/platform';
-import { findAccount, upsertAccount } from '../db/payments.ts';
+import { actor, AppError, decodeCursor, mayAccess, Page, pageOf, pageQueryFields, type HttpServer } from '@oms/platform';
+import { findAccount, listAccounts, upsertAccount } from '../db/payments.ts';
 import type { PaymentDb } from '../db/schema.ts';
 
 const AccountBody = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64 }), creditLimit: Money }, { additionalProperties: false });
 const AccountParams = Type.Object({ userId: Type.String({ minLength: 1, maxLength: 64 }) });
 const AccountDto = Type.Object({ userId: Type.String(), creditLimit: Money, held: Money, available: Money });
+/** The operator's account list, by user id; `userId` names one user's account. */
+const ListAccountsQuery = Type.Object({ userId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), ...pageQueryFields }, { additionalProperties: false });
+const AccountPage = Page(AccountDto);
 
 /** Row → API shape (the seed's mapper role). */
 function toDto(row: { user_id: string; credit_limit: number; held: number; currency: string }) {
@@ -32,6 +35,13 @@ export function paymentRoutes(app: HttpServer, db: Kysely<PaymentDb>): void {
     }
     request.log.info({ ...actor(request), userId, creditLimit }, 'operator set a credit limit');
     return toDto(row);
+  });
+  app.get('/api/payments/accounts', { config: { auth: 'operator' }, schema: { querystring: ListAccountsQuery, response: { 200: AccountPage } } }, async (request) => {
+    const { userId, limit, cursor } = request.query;
+    const afterUserId = cursor ? String(decodeCursor(cursor, ['text'])[0]) : undefined;
+    const rows = await listAccounts(db, { userId, afterUserId, limit: limit + 1 });
+    const page = pageOf(rows, limit, (last) => [last.user_id]);
+    return { items: page.rows.map(toDto), nextCursor: page.nextCursor };
   });
   // A customer reads only their own account; another's answers 404, as an unknown one does.
   app.get('/api/payments/accounts/:userId', { config: { auth: 'authenticated' }, schema: { params: AccountParams, response: { 200: AccountDto } } }, async (request) => {

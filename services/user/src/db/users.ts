@@ -33,6 +33,36 @@ export async function findUserByEmail(db: Kysely<UserDb>, email: string): Promis
   return db.selectFrom('users').selectAll().where(sql<string>`lower(email)`, '=', email.toLowerCase()).executeTakeFirst();
 }
 
+export interface UserListFilter {
+  /** The whole address, whatever its case. */
+  email?: string;
+  /** A part of the name or the address, whatever its case; `%`, `_` and `\` mean themselves. */
+  q?: string;
+  role?: Role;
+  /** The (created_at, id) of the previous page's last user: this page starts after it. */
+  after?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/** ILIKE reads `%`, `_` and `\` (its default escape) as pattern syntax: a search for them means the characters. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+/**
+ * Newest first; keyset pagination on (created_at, id), so pages stay stable while accounts are
+ * made. `lower(email)` on both sides, as the unique index is, so an exact e-mail is an index lookup.
+ */
+export async function listUsers(db: Kysely<UserDb>, filter: UserListFilter): Promise<UserRow[]> {
+  let query = db.selectFrom('users').selectAll();
+  if (filter.email !== undefined) query = query.where(sql<string>`lower(email)`, '=', sql<string>`lower(${filter.email})`);
+  if (filter.q !== undefined) {
+    const pattern = `%${likeLiteral(filter.q)}%`;
+    query = query.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('email', 'ilike', pattern)]));
+  }
+  if (filter.role !== undefined) query = query.where('role', '=', filter.role);
+  if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+}
+
 export async function insertUser(db: Kysely<UserDb>, user: NewUser): Promise<UserRow> {
   return db
     .insertInto('users')

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { Roles } from '@oms/contracts';
+import { Page, pageQueryFields } from '@oms/platform';
 import type { UserRow } from '../db/users.ts';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../domain/passwords.ts';
 
@@ -18,6 +19,21 @@ export const UpdateUserBody = Type.Object({ active: Type.Optional(Type.Boolean()
 export const UserParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const UserDto = Type.Object({ id: Type.String(), name: Type.String(), email: Type.String(), active: Type.Boolean(), role: RoleSchema, emailNotifications: Type.Boolean(), createdAt: Type.String() });
 export type UserDto = Static<typeof UserDto>;
+
+/**
+ * The operator's user list: `email` matches the whole address whatever its case, `q` a part of the
+ * name or the address (case-insensitive, `%` and `_` taken literally), `role` one role.
+ */
+export const ListUsersQuery = Type.Object(
+  {
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 320 })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    role: Type.Optional(RoleSchema),
+    ...pageQueryFields,
+  },
+  { additionalProperties: false },
+);
+export const UserPage = Page(UserDto);
 
 export const SignupBody = Type.Object({ name: Name, email: Email, password: Password }, { additionalProperties: false });
 // Login takes any password length: a too-short one is simply wrong (and costs the same time).

@@ -1,9 +1,9 @@
-import { actor, AppError, mayAccess, principalOf, type HttpServer } from '@oms/platform';
+import { actor, AppError, decodeCursor, mayAccess, pageOf, principalOf, type HttpServer } from '@oms/platform';
 import type { Kysely } from 'kysely';
 import type { Credentials } from '../app/credentials.ts';
 import type { UserDb } from '../db/schema.ts';
-import { findUser, updateUser } from '../db/users.ts';
-import { CreateUserBody, toUserDto, UpdateUserBody, UserDto, UserParams } from './dto.ts';
+import { findUser, listUsers, updateUser } from '../db/users.ts';
+import { CreateUserBody, ListUsersQuery, toUserDto, UpdateUserBody, UserDto, UserPage, UserParams } from './dto.ts';
 
 export function userRoutes(app: HttpServer, db: Kysely<UserDb>, credentials: Credentials): void {
   app.post('/api/users', { config: { auth: 'operator' }, schema: { body: CreateUserBody, response: { 201: UserDto } } }, async (request, reply) => {
@@ -11,6 +11,18 @@ export function userRoutes(app: HttpServer, db: Kysely<UserDb>, credentials: Cre
     const row = await credentials.createAccount({ name, email, role, password: password ?? null });
     request.log.info({ ...actor(request), userId: row.id, role }, 'operator created an account');
     return reply.status(201).header('location', `/api/users/${row.id}`).send(toUserDto(row));
+  });
+
+  app.get('/api/users', { config: { auth: 'operator' }, schema: { querystring: ListUsersQuery, response: { 200: UserPage } } }, async (request) => {
+    const { email, q, role, limit, cursor } = request.query;
+    let after: { createdAt: string; id: string } | undefined;
+    if (cursor) {
+      const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
+      after = { createdAt: String(createdAt), id: String(id) };
+    }
+    const rows = await listUsers(db, { email, q, role, after, limit: limit + 1 });
+    const page = pageOf(rows, limit, (last) => [last.created_at.toISOString(), last.id]);
+    return { items: page.rows.map(toUserDto), nextCursor: page.nextCursor };
   });
 
   // A customer reads only themselves; another's id answers 404, as an unknown one does.

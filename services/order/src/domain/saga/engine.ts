@@ -38,6 +38,9 @@ function compensationPolicy(step: StepDefinition, timing: Timing): RetryPolicy {
 /** Marks `step` as sent (attempt `attempt`) and schedules the next attempt while any are left. */
 function invoke(step: StepDefinition, state: StepState, attempt: number, timing: Timing): SagaAction {
   const policy = invokePolicy(step, timing);
+  // An operator's retry of a waiting step starts a fresh schedule, not a new phase: the first send stays.
+  if (state.status !== 'WAITING') state.sentAt = timing.now;
+  state.lastSentAt = timing.now;
   state.status = 'WAITING';
   state.attempts = attempt;
   // After the last attempt only the stage deadline is left.
@@ -48,6 +51,9 @@ function invoke(step: StepDefinition, state: StepState, attempt: number, timing:
 /** Marks `step` as being undone (attempt `attempt`) and schedules the next try, or the giving-up after the last. */
 function compensate(step: StepDefinition, state: StepState, attempt: number, timing: Timing): SagaAction {
   const policy = compensationPolicy(step, timing);
+  // Sent again (a retry, an operator's retry after COMPENSATION_FAILED): the first send stays.
+  if (state.status !== 'COMPENSATING' && state.status !== 'COMPENSATION_FAILED') state.compensationSentAt = timing.now;
+  state.lastCompensationSentAt = timing.now;
   state.status = 'COMPENSATING';
   state.attempts = attempt;
   state.nextAttemptAt = timing.now + backoffMs(policy, attempt, timing.random);
@@ -106,6 +112,7 @@ export function onStepResult(
   target.status = ok ? 'SUCCEEDED' : 'FAILED';
   target.reasons = reasons;
   target.nextAttemptAt = null;
+  target.answeredAt = timing.now;
   return settleStage(def, instance, step.stage, timing);
 }
 
@@ -124,6 +131,7 @@ export function onDeadline(def: SagaDefinition, current: SagaInstance, timing: T
   for (const s of waiting) {
     const state = instance.steps[s.id]!;
     state.reasons = [{ code: 'STEP_TIMEOUT', message: `${s.id} got no answer within ${s.deadlineMs ?? timing.defaultDeadlineMs} ms` }];
+    state.answeredAt = timing.now;
     if (s.compensation) actions.push(compensate(s, state, 1, timing));
     else {
       state.status = 'FAILED';
@@ -224,13 +232,14 @@ function settleCompensations(def: SagaDefinition, instance: SagaInstance): SagaA
  * A compensation finished. When none is left running, the saga has fully failed (or is
  * cancelled). A late answer to a compensation that was given up still counts: the step is undone.
  */
-export function onCompensated(def: SagaDefinition, current: SagaInstance, stepId: string): Decision {
+export function onCompensated(def: SagaDefinition, current: SagaInstance, stepId: string, timing: Timing = defaultTiming()): Decision {
   const state = current.steps[stepId];
   if (!state || (state.status !== 'COMPENSATING' && state.status !== 'COMPENSATION_FAILED')) return { instance: current, actions: [] };
   const instance = clone(current);
   const step = instance.steps[stepId]!;
   step.status = 'COMPENSATED';
   step.nextAttemptAt = null;
+  step.compensatedAt = timing.now;
   delete step.error;
   return { instance, actions: settleCompensations(def, instance) };
 }
@@ -258,6 +267,7 @@ export function onCancel(def: SagaDefinition, current: SagaInstance, timing: Tim
     else if (state.status === 'WAITING') {
       state.status = 'FAILED';
       state.nextAttemptAt = null;
+      state.answeredAt = timing.now;
     }
   }
   instance.deadlineAt = null;

@@ -48,9 +48,17 @@ export type StepStatus = 'PENDING' | 'WAITING' | 'SUCCEEDED' | 'FAILED' | 'COMPE
  * COMPENSATING ends FAILED; CANCELLING (a cancel request) ends CANCELLED. COMPENSATION_FAILED: a
  * compensation ran out of attempts; the saga waits for an operator's retry (or a late answer).
  */
-export type SagaState = 'RUNNING' | 'COMPENSATING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLING' | 'CANCELLED' | 'COMPENSATION_FAILED';
+export const SagaStates = ['RUNNING', 'COMPENSATING', 'SUCCEEDED', 'FAILED', 'CANCELLING', 'CANCELLED', 'COMPENSATION_FAILED'] as const;
+export type SagaState = (typeof SagaStates)[number];
 
 export const finalSagaStates: ReadonlySet<SagaState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+
+/**
+ * Why a saga needs a person, most urgent first: a compensation given up (COMPENSATION_FAILED); not
+ * final and overdue (the sweeper has not moved it); a command or compensation being sent again.
+ */
+export const SagaAttentions = ['compensation-failed', 'overdue', 'retrying'] as const;
+export type SagaAttention = (typeof SagaAttentions)[number];
 
 export interface StepState {
   status: StepStatus;
@@ -61,6 +69,19 @@ export interface StepState {
   nextAttemptAt?: number | null;
   /** Why the compensation was given up, for operators. */
   error?: string;
+  // When things happened (epoch ms), for operators; absent in rows written before they were kept.
+  /** The command's first send in its invoke phase. */
+  sentAt?: number;
+  /** The command's latest send (its latest attempt). */
+  lastSentAt?: number;
+  /** When the participant's answer (success or refusal) was applied, or the step timed out or failed without one. */
+  answeredAt?: number;
+  /** The compensation's first send. */
+  compensationSentAt?: number;
+  /** The compensation's latest send. */
+  lastCompensationSentAt?: number;
+  /** When the compensation's answer was applied. */
+  compensatedAt?: number;
 }
 
 export interface SagaInstance {
