@@ -138,6 +138,12 @@ describe('operator console in Chromium', () => {
     for (const id of stuck) await waitFor(() => saga(id), (s) => s.state === 'COMPENSATION_FAILED', `the saga of ${id} to give the release up`);
     const [first, second] = stuck as [string, string];
 
+    // The board counts them, and their parked releases (three each).
+    await waitFor(async () => (await api.get(`/api/admin/dead-letters/inventory?orderId=${second}`)).body.items, (l) => l.length === 3, 'three parked releases of the second');
+    await page.goto(url('/'));
+    await waitFor(async () => Number(await text('[data-attention="compensation-failed"]')), (n) => n === 2, 'the board to count both stuck sagas');
+    await waitFor(async () => Number(await text('[data-dead-letters="inventory"]')), (n) => n === 6, 'the board to count the six parked releases');
+
     await page.goto(url('/sagas?attention=compensation-failed'));
     for (const id of stuck) await page.locator(`tr[data-saga="${id}"]`).waitFor();
     assert.match(await text(`tr[data-saga="${first}"]`), /compensation failed.*reserveStock/s);
@@ -172,7 +178,7 @@ describe('operator console in Chromium', () => {
     await page.getByRole('dialog').getByRole('button', { name: 'Retry all' }).click();
     const operation = page.locator('.operation[data-status="DONE"]');
     await operation.waitFor({ timeout: 30_000 });
-    assert.match((await operation.textContent()) ?? '', /1 matched · 1 retried/);
+    assert.match((await operation.textContent()) ?? '', /1 of 1 handled · 1 retried/);
     assert.match((await operation.textContent()) ?? '', new RegExp(`started by ${(await api.get('/api/auth/me')).body.id}`));
     await waitFor(() => saga(second), (s) => s.state === 'FAILED', 'the bulk-retried saga to end FAILED');
     await waitFor(() => product(api, sku), (p) => p.reserved === 0 && p.available === 20, 'all stock back');

@@ -66,8 +66,10 @@ describe('operator console APIs: statistics, saga filters, bulk retry, order sea
     const failed = await finalOrder(api, (await placeOrder(api, inactive, [{ sku, quantity: 1 }])).id);
     assert.deepEqual([...ready.map((o) => o.status), failed.status], ['READY_FOR_DELIVERY', 'READY_FOR_DELIVERY', 'FAILED']);
     await waitFor(() => saga(failed.id), (s) => s.state === 'FAILED', 'the failed order to release its stock');
+    const settledAt = Date.now();
 
-    const now = await stats();
+    // The figures are computed at most every 500 ms and shared: wait for a computation after it all.
+    const now = await waitFor(stats, (s) => Date.parse(s.at) >= settledAt, 'figures taken after the orders settled');
     assert.equal(now.byStatus.READY_FOR_DELIVERY - before.byStatus.READY_FOR_DELIVERY, 2);
     assert.equal(now.byStatus.FAILED - before.byStatus.FAILED, 1);
     assert.equal(now.byStatus.CREATED - before.byStatus.CREATED, 0, 'none is left in flight');
@@ -177,8 +179,8 @@ describe('operator console APIs: statistics, saga filters, bulk retry, order sea
 
     const done = await waitFor(() => api.get(started.headers.get('location')!), (r) => r.body.status !== 'RUNNING', 'the bulk retry to finish');
     assert.deepEqual(
-      { status: done.body.status, matched: done.body.matched, retried: done.body.retried, skipped: done.body.skipped, failed: done.body.failed, lastError: done.body.lastError, startedBy: done.body.startedBy },
-      { status: 'DONE', matched: 2, retried: 2, skipped: 0, failed: 0, lastError: null, startedBy: operator.id },
+      { status: done.body.status, total: done.body.total, matched: done.body.matched, retried: done.body.retried, skipped: done.body.skipped, failed: done.body.failed, lastError: done.body.lastError, startedBy: done.body.startedBy },
+      { status: 'DONE', total: 2, matched: 2, retried: 2, skipped: 0, failed: 0, lastError: null, startedBy: operator.id },
     );
     assert.ok(done.body.finishedAt >= done.body.startedAt);
     for (const id of stuck) {

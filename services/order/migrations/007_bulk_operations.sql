@@ -8,6 +8,8 @@ create table bulk_operations (
   started_by text not null,
   started_at timestamptz not null default now(),
   status text not null check (status in ('RUNNING', 'DONE', 'FAILED')),
+  -- Sagas that matched when it started (the progress bar's end; more may match by the time it ends).
+  total int not null default 0,
   matched int not null default 0,
   retried int not null default 0,
   skipped int not null default 0,

@@ -88,15 +88,26 @@ describe('bulk retries across instances', () => {
     await database.db.deleteFrom('bulk_operations').where('id', '=', alive).execute();
   });
 
-  test('a runner that stops releases its operation with its progress; another instance finishes it, every saga retried once', async () => {
+  test('a runner that stops mid-run releases its operation with its progress; another instance finishes it, every saga retried once', async () => {
     const ids = await stuckSagas(23, orderSagaWithPayment);
+    // The fifth saga's row held by someone else: the run waits there, mid-way.
+    const holder = await database.pool.connect();
+    await holder.query('begin');
+    await holder.query('select 1 from saga_instances where order_id = $1 for update', [ids[4]]);
     const a = runner();
     const started = await a.start({ definition: 'order-with-payment' }, 'op-3');
     assert.equal(started.status, 'RUNNING');
-    await a.stop();
+    assert.equal(started.total, 23, 'what matched at the start: the end of the progress bar');
+    // Progress is written saga by saga.
+    await waitFor(async () => (await findBulkOperation(database.db, started.id))!.matched, (n) => n === 4, 'the first four sagas recorded', 10_000);
+    const stopping = a.stop();
+    await holder.query('commit');
+    holder.release();
+    await stopping;
     const released = (await findBulkOperation(database.db, started.id))!;
     assert.equal(released.status, 'RUNNING', 'not done: only stopped');
     assert.equal(released.runner, null, 'released for any instance');
+    assert.equal(released.matched, 5, 'the saga in hand finished, then it stopped');
     assert.equal(released.retried, released.matched);
     assert.equal(released.matched, released.cursor === null ? 0 : ids.indexOf(released.cursor) + 1, 'the cursor is the last saga counted');
     await assert.rejects(a.start({ definition: 'order-with-payment' }, 'op-3'), /stopping/);

@@ -140,12 +140,13 @@ export function query(fields: Record<string, string | number | undefined | null>
  * A server-sent event stream read with fetch (EventSource cannot send the bearer token). Calls
  * `onEvent` for each event; reconnects after a drop (with the last event id) until `signal` aborts.
  */
-export async function listen(path: string, onEvent: (event: { type: string; data: string }) => void, signal: AbortSignal): Promise<void> {
+export async function listen(path: string, onEvent: (event: { type: string; data: string }) => void, signal: AbortSignal, onOpen: (open: boolean) => void = () => undefined): Promise<void> {
   let lastId: string | undefined;
   while (!signal.aborted) {
     try {
       const response = await authorized(path, { headers: { accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) }, signal });
       if (!response.ok || !response.body) throw await problemOf(response);
+      onOpen(true);
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
       for (;;) {
@@ -167,9 +168,12 @@ export async function listen(path: string, onEvent: (event: { type: string; data
         }
       }
     } catch (error) {
+      onOpen(false);
       if (signal.aborted) return;
-      if (error instanceof Problem && error.status === 401) return;
+      // Refused (signed out, not allowed, a bad request): asking again will not help.
+      if (error instanceof Problem && error.status >= 400 && error.status < 500) return;
     }
+    onOpen(false);
     // Dropped (the service restarted, say): listen again shortly.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }

@@ -17,19 +17,18 @@ export interface Stats {
 }
 
 export const services = ['order', 'inventory', 'user', 'payment', 'notification'] as const;
-const DEAD_LETTER_PAGE = 200;
 
 interface Board {
   stats: Stats;
-  deadLetters: Record<string, { count: number; more: boolean } | { error: string }>;
+  deadLetters: Record<string, { count: number } | { error: string }>;
 }
 
 async function loadBoard(): Promise<Board> {
   const [stats, ...lists] = await Promise.all([
     api<Stats>('/api/admin/orders/stats'),
     ...services.map((s) =>
-      api<{ items: unknown[]; nextCursor: string | null }>(`/api/admin/dead-letters/${s}?limit=${DEAD_LETTER_PAGE}`).then(
-        (page) => ({ count: page.items.length, more: page.nextCursor !== null }),
+      api<{ parked: number }>(`/api/admin/dead-letters/${s}/count`).then(
+        (c) => ({ count: c.parked }),
         (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
       ),
     ),
@@ -39,7 +38,7 @@ async function loadBoard(): Promise<Board> {
 
 const REFRESH_EVERY_MS = 5_000;
 /** The least time between two reloads caused by events (a burst of events is one reload). */
-const EVENT_RELOAD_GAP_MS = 250;
+const EVENT_RELOAD_GAP_MS = 500;
 
 const time = (iso: string) => new Date(iso).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 
@@ -88,10 +87,10 @@ export function Board(): VNode {
     void listen(
       '/api/orders/events',
       (event) => {
-        setLive(true);
         if (event.type === 'status') soon();
       },
       controller.signal,
+      setLive,
     );
     return () => {
       controller.abort();
@@ -155,7 +154,7 @@ export function Board(): VNode {
         <h2 id="parked">Parked dead letters</h2>
         <table><tbody>${services.map((svc) => {
           const d = deadLetters[svc]!;
-          return html`<tr><th scope="row"><${Link} href=${`/dead-letters?service=${svc}`}>${svc}</${Link}></th><td class="num" data-dead-letters=${svc}>${'error' in d ? html`<span class="bad-text" title=${d.error}>unreachable</span>` : `${d.count}${d.more ? '+' : ''}`}</td></tr>`;
+          return html`<tr><th scope="row"><${Link} href=${`/dead-letters?service=${svc}`}>${svc}</${Link}></th><td class="num" data-dead-letters=${svc}>${'error' in d ? html`<span class="bad-text" title=${d.error}>unreachable</span>` : d.count}</td></tr>`;
         })}</tbody></table>
       </section>
     </div>`;

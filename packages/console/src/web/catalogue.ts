@@ -111,7 +111,7 @@ export function Users(): VNode {
           <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Since</th><th scope="col"><span class="sr-only">Action</span></th></tr></thead>
           <tbody>${users.data.items.map(
             (u) => html`<tr data-user=${u.id}>
-              <th scope="row"><${Link} href=${`/orders?user=${u.id}`}>${u.name}</${Link}></th><td>${u.email}</td><td>${u.role}</td>
+              <th scope="row"><${Link} href=${`/orders${query({ user: u.id })}`}>${u.name}</${Link}></th><td>${u.email}</td><td>${u.role}</td>
               <td>${u.active ? html`<span class="badge ok">active</span>` : html`<span class="badge bad">inactive</span>`}</td><td>${fmtTime(u.createdAt)}</td>
               <td>${u.active
                 ? html`<button type="button" class="danger" onClick=${() => setActive(u, false)} aria-label=${`Deactivate ${u.email}`}>Deactivate</button>`
@@ -119,7 +119,7 @@ export function Users(): VNode {
             </tr>`,
           )}</tbody></table>`
       : null}
-    ${users.data?.nextCursor ? html`<nav class="pager" aria-label="Pages of users"><${Link} href=${`/users${query({ q: params.get('q'), cursor: users.data.nextCursor })}`}>Next page</${Link}></nav>` : null}
+    ${users.data?.nextCursor ? html`<nav class="pager" aria-label="Pages of users"><${Link} href=${`/users${query({ q: params.get('q'), cursor: users.data.nextCursor, accounts: params.get('accounts') })}`}>Next page</${Link}></nav>` : null}
     <section aria-labelledby="accounts"><h2 id="accounts">Payment accounts</h2>
       <${ErrorBox} error=${accounts.error} />
       ${accounts.data
@@ -127,9 +127,9 @@ export function Users(): VNode {
           ? html`<${Empty}>No payment accounts. Set a credit limit with <code>POST /api/payments/accounts</code>.</${Empty}>`
           : html`<table class="list">
             <thead><tr><th scope="col">User</th><th scope="col" class="num">Credit limit</th><th scope="col" class="num">Held</th><th scope="col" class="num">Available</th></tr></thead>
-            <tbody>${accounts.data.items.map((a) => html`<tr><td><${Link} href=${`/orders?user=${a.userId}`}><code>${a.userId}</code></${Link}></td><td class="num">${fmtMoney(a.creditLimit)}</td><td class="num">${fmtMoney(a.held)}</td><td class="num">${fmtMoney(a.available)}</td></tr>`)}</tbody></table>`
+            <tbody>${accounts.data.items.map((a) => html`<tr><td><${Link} href=${`/orders${query({ user: a.userId })}`}><code>${a.userId}</code></${Link}></td><td class="num">${fmtMoney(a.creditLimit)}</td><td class="num">${fmtMoney(a.held)}</td><td class="num">${fmtMoney(a.available)}</td></tr>`)}</tbody></table>`
         : null}
-      ${accounts.data?.nextCursor ? html`<nav class="pager" aria-label="Pages of accounts"><${Link} href=${`/users${query({ q: params.get('q'), accounts: accounts.data.nextCursor })}`}>Next accounts</${Link}></nav>` : null}
+      ${accounts.data?.nextCursor ? html`<nav class="pager" aria-label="Pages of accounts"><${Link} href=${`/users${query({ q: params.get('q'), cursor: params.get('cursor'), accounts: accounts.data.nextCursor })}`}>Next accounts</${Link}></nav>` : null}
     </section>
     <p class="quiet">Inactive users' new orders fail validation with USER_INACTIVE.</p>`;
 }

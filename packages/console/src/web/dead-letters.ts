@@ -115,5 +115,5 @@ export function DeadLetters(): VNode {
             </li>`,
           )}</ul>`
       : null}
-    ${data?.nextCursor ? html`<nav class="pager" aria-label="Pages of dead letters"><${Link} href=${`/dead-letters${query({ service, status, cursor: data.nextCursor })}`}>Next page</${Link}></nav>` : null}`;
+    ${data?.nextCursor ? html`<nav class="pager" aria-label="Pages of dead letters"><${Link} href=${`/dead-letters${query({ service, status, orderId: params.get('orderId'), cursor: data.nextCursor })}`}>Next page</${Link}></nav>` : null}`;
 }

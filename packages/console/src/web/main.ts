@@ -47,6 +47,17 @@ function Login(props: { next: string }): VNode {
   </main>`;
 }
 
+/** Where to go after signing in: a path of this console, never another site. */
+function sameOrigin(next: string | null): string {
+  if (!next) return '/';
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search : '/';
+  } catch {
+    return '/';
+  }
+}
+
 function route(path: string): VNode {
   const order = /^\/orders\/([0-9a-f-]{36})$/i.exec(path);
   if (order) return html`<${OrderPage} id=${order[1]} />`;
@@ -74,8 +85,7 @@ function App(): VNode {
   useEffect(() => whenSignedOut(() => setSignedOut((n) => n + 1)), []);
   const s = session();
   if (!s || path === '/login') {
-    const next = new URLSearchParams(location.search).get('next');
-    const target = next?.startsWith('/') && !next.startsWith('//') ? next : path === '/login' ? '/' : path + location.search;
+    const target = path === '/login' ? sameOrigin(new URLSearchParams(location.search).get('next')) : path + location.search;
     if (s) {
       queueMicrotask(() => navigate(target, { replace: true }));
       return html`<p>Signed in.</p>`;

@@ -122,7 +122,7 @@ function OrderTable(props: { orders: Order[] }): VNode {
     <tbody>${props.orders.map(
       (o) => html`<tr data-order=${o.id}>
         <td><${Link} href=${`/orders/${o.id}`}><code>${shortId(o.id)}</code></${Link}></td>
-        <td><${Link} href=${`/orders?user=${o.userId}`}><code>${shortId(o.userId)}</code></${Link}></td>
+        <td><${Link} href=${`/orders${query({ user: o.userId })}`}><code>${shortId(o.userId)}</code></${Link}></td>
         <td><${Badge} value=${o.status} /></td>
         <td>${o.items.map((i) => `${i.quantity}× ${i.sku}`).join(', ')}</td>
         <td class="num">${fmtMoney(o.total)}</td>
@@ -196,7 +196,7 @@ export function OrderPage(props: { id: string }): VNode {
     }
   };
   return html`<h1>Order <code>${order.id}</code></h1>
-    <p class="meta"><${Badge} value=${order.status} /> · user <${Link} href=${`/orders?user=${order.userId}`}><code>${order.userId}</code></${Link}> · placed ${fmtTime(order.createdAt)} · total ${fmtMoney(order.total)}</p>
+    <p class="meta"><${Badge} value=${order.status} /> · user <${Link} href=${`/orders${query({ user: order.userId })}`}><code>${order.userId}</code></${Link}> · placed ${fmtTime(order.createdAt)} · total ${fmtMoney(order.total)}</p>
     <${ErrorBox} error=${error} />
     ${order.failureReasons.length > 0 ? html`<div class="reasons"><h2>Why it failed</h2><ul>${order.failureReasons.map((r) => html`<li><code>${r.code}</code> ${r.message}</li>`)}</ul></div>` : null}
     <div class="actions">

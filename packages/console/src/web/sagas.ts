@@ -13,6 +13,7 @@ interface BulkOperation {
   startedBy: string;
   startedAt: string;
   status: string;
+  total: number;
   matched: number;
   retried: number;
   skipped: number;
@@ -40,8 +41,8 @@ function Progress(props: { op: BulkOperation }): VNode {
   const handled = op.retried + op.skipped + op.failed;
   return html`<div class="operation" role="status" data-operation=${op.id} data-status=${op.status}>
     <p><${Badge} value=${op.status} /> Retry of ${Object.entries(op.filter).map(([k, v]) => `${k}=${v}`).join(', ')} · started by <code>${op.startedBy}</code> at ${fmtTime(op.startedAt)}${op.finishedAt ? `, finished ${fmtTime(op.finishedAt)}` : ''}</p>
-    <progress max=${Math.max(op.matched, 1)} value=${op.status === 'DONE' ? Math.max(op.matched, 1) : handled} aria-label="Bulk retry progress"></progress>
-    <p>${op.matched} matched · <strong>${op.retried} retried</strong> · ${op.skipped} skipped (final meanwhile) · ${op.failed} failed${op.lastError ? html` · <span class="bad-text">${op.lastError}</span>` : null}</p>
+    <progress max=${Math.max(op.total, handled, 1)} value=${op.status === 'DONE' ? Math.max(op.total, handled, 1) : handled} aria-label="Bulk retry progress"></progress>
+    <p>${handled} of ${op.total} handled · <strong>${op.retried} retried</strong> · ${op.skipped} skipped (final meanwhile) · ${op.failed} failed${op.lastError ? html` · <span class="bad-text">${op.lastError}</span>` : null}</p>
   </div>`;
 }
 
@@ -141,8 +142,8 @@ export function Sagas(): VNode {
     ${data?.nextCursor ? html`<nav class="pager" aria-label="Pages of sagas"><${Link} href=${`/sagas${query({ ...Object.fromEntries(params), cursor: data.nextCursor })}`}>Next page</${Link}></nav>` : null}
     <section aria-labelledby="ops"><h2 id="ops">Recent bulk operations</h2>
       ${ops.data && ops.data.items.length > 0
-        ? html`<table class="list"><thead><tr><th scope="col">Started</th><th scope="col">By</th><th scope="col">Filter</th><th scope="col">Status</th><th scope="col" class="num">Retried / matched</th></tr></thead>
-          <tbody>${ops.data.items.map((op) => html`<tr><td>${fmtTime(op.startedAt)}</td><td><code>${op.startedBy}</code></td><td>${Object.entries(op.filter).map(([k, v]) => `${k}=${v}`).join(', ')}</td><td><${Badge} value=${op.status} /></td><td class="num">${op.retried} / ${op.matched}</td></tr>`)}</tbody></table>`
+        ? html`<table class="list"><thead><tr><th scope="col">Started</th><th scope="col">By</th><th scope="col">Filter</th><th scope="col">Status</th><th scope="col" class="num">Retried / total</th></tr></thead>
+          <tbody>${ops.data.items.map((op) => html`<tr><td>${fmtTime(op.startedAt)}</td><td><code>${op.startedBy}</code></td><td>${Object.entries(op.filter).map(([k, v]) => `${k}=${v}`).join(', ')}</td><td><${Badge} value=${op.status} /></td><td class="num">${op.retried} / ${op.total}</td></tr>`)}</tbody></table>`
         : html`<${Empty}>No bulk operation has run yet.</${Empty}>`}
     </section>`;
 }

@@ -76,21 +76,23 @@ export function Empty(props: { children?: ComponentChildren }): VNode {
 
 /** Loads with `load` (again whenever a key changes, or `reload()` is called). */
 export function useData<T>(load: (signal: AbortSignal) => Promise<T>, keys: readonly unknown[]): { data: T | undefined; error: unknown; loading: boolean; reload: () => void } {
-  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({ data: undefined, error: undefined, loading: true });
+  const keyText = JSON.stringify(keys);
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean; key: string }>({ data: undefined, error: undefined, loading: true, key: keyText });
   const [tick, setTick] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
   useEffect(() => {
     const controller = new AbortController();
-    setState((s) => ({ ...s, loading: true }));
+    // Another key: what was shown belongs to the old one (say another order), so it goes.
+    setState((s) => (s.key === keyText ? { ...s, loading: true } : { data: undefined, error: undefined, loading: true, key: keyText }));
     loadRef.current(controller.signal).then(
-      (data) => !controller.signal.aborted && setState({ data, error: undefined, loading: false }),
-      (error: unknown) => !controller.signal.aborted && setState((s) => ({ data: s.data, error, loading: false })),
+      (data) => !controller.signal.aborted && setState({ data, error: undefined, loading: false, key: keyText }),
+      (error: unknown) => !controller.signal.aborted && setState((s) => ({ ...s, error, loading: false })),
     );
     return () => controller.abort();
   }, [...keys, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { ...state, reload };
+  return { data: state.key === keyText ? state.data : undefined, error: state.key === keyText ? state.error : undefined, loading: state.loading || state.key !== keyText, reload };
 }
 
 /** Runs `every` ms (and on demand); skips a run while one is still going. */

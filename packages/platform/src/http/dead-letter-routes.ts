@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { decodeCursor } from '../cursor.ts';
 import { Page, pageOf, pageQueryFields } from './pagination.ts';
-import { discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter, type AnyDb, type ApplyInTransaction } from '../messaging/dead-letters.ts';
+import { countParked, discardDeadLetter, getDeadLetter, listDeadLetters, replayDeadLetter, type AnyDb, type ApplyInTransaction } from '../messaging/dead-letters.ts';
 import type { HttpServer } from './server.ts';
 import { actor } from './auth.ts';
 
@@ -52,6 +52,9 @@ export function deadLetterRoutes(app: HttpServer, opts: { service: string; db: A
     const { rows: items, nextCursor } = pageOf(rows, limit, (last) => [last.id]);
     return { items, nextCursor };
   });
+
+  // The board's figure: how many are parked, without reading them.
+  app.get(`${base}/count`, { config, schema: { tags, response: { 200: Type.Object({ parked: Type.Integer() }) } } }, async () => ({ parked: await countParked(opts.db) }));
 
   app.get(`${base}/:id`, { config, schema: { tags, params: Params, response: { 200: DeadLetterDto } } }, async (request) => getDeadLetter(opts.db, request.params.id));
 

@@ -160,6 +160,12 @@ export async function parkBehind(db: AnyDb, m: ParkedRecord & { orderId: string 
   });
 }
 
+/** How many are parked (the partial index of parked letters answers it). */
+export async function countParked(db: AnyDb): Promise<number> {
+  const { rows } = await sql<{ parked: number }>`select count(*)::int as parked from dead_letters where status = 'PARKED'`.execute(db);
+  return rows[0]!.parked;
+}
+
 export async function listDeadLetters(db: AnyDb, opts: { status?: DeadLetter['status']; orderId?: string; afterId?: number; limit: number }): Promise<DeadLetter[]> {
   const { rows } = await sql<Row>`
     select * from dead_letters

@@ -11,7 +11,7 @@ import {
   type BulkOperationRow,
   type PageProgress,
 } from '../db/bulk-operations.ts';
-import { sagaIdsNeedingAttention, type AttentionThresholds, type SagaFilter } from '../db/saga-admin.ts';
+import { countSagasNeedingAttention, sagaIdsNeedingAttention, type AttentionThresholds, type SagaFilter } from '../db/saga-admin.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
 import type { Clock } from './saga-actions.ts';
@@ -28,19 +28,19 @@ export interface BulkRetryOptions {
   logger: Logger;
   /** A RUNNING operation whose runner has not written for this long is taken over. */
   staleMs: number;
-  /** Sagas retried between two progress writes. */
+  /** Saga ids read at a time. */
   pageSize?: number;
 }
 
 /**
  * Operators' bulk retries: every saga needing attention that a filter matches, retried one by one
  * with `retrySaga` (each its own transaction, its row locked, as a single retry), in order-id
- * order, a page at a time. After each page the counts, the cursor and the heartbeat are written,
- * so readers see it move and a run resumes after the last page written. The instance that accepted
- * an operation runs it; one whose runner stopped (released it) or died (its heartbeat went stale)
- * is claimed by whichever instance looks first. A runner that finds it lost the operation stops
- * (a page slower than the stale time is then retried again by the new runner: a retry sends the
- * outstanding commands once more, which participants take idempotently, and is counted once).
+ * order. After each saga the counts, the cursor and the heartbeat are written (only while this
+ * runner still holds it), so readers see it move, a run resumes after the last saga written, and a
+ * runner that lost the operation stops before the next saga. The instance that accepted an
+ * operation runs it; one whose runner stopped (released it) or died (its heartbeat went stale) is
+ * claimed by whichever instance looks first. A database error that may pass releases the
+ * operation before the saga it hit, to be taken up again; nothing is skipped.
  */
 export class BulkRetries {
   /** This process, as the runner of the operations it holds. */
@@ -58,7 +58,8 @@ export class BulkRetries {
   /** Records a new operation held by this instance and starts running it; the operation as recorded. */
   async start(filter: SagaFilter, startedBy: string): Promise<BulkOperationRow> {
     if (this.#stopping) throw new AppError('SERVICE_UNAVAILABLE', 'the order service is stopping');
-    const row = await insertBulkOperation(this.#opts.db, { id: randomUUID(), kind: BULK_RETRY_KIND, filter: { ...filter }, startedBy, runner: this.runner });
+    const total = await countSagasNeedingAttention(this.#opts.db, filter, this.#opts.thresholds);
+    const row = await insertBulkOperation(this.#opts.db, { id: randomUUID(), kind: BULK_RETRY_KIND, filter: { ...filter }, startedBy, runner: this.runner, total });
     this.#run(row);
     return row;
   }
@@ -117,38 +118,39 @@ export class BulkRetries {
         return this.#release(row, 'bulk retry released after a database error; it is taken up again at the next look');
       }
       if (ids.length === 0) return this.#finish(row, { status: 'DONE' });
-      const page = await this.#retryPage(ids);
-      if (page) {
-        if (!(await recordPage(db, row.id, this.runner, page))) {
+      for (const orderId of ids) {
+        if (this.#stopping) return this.#release(row, 'bulk retry released as this instance stops; another one resumes it');
+        const step = await this.#retryOne(orderId);
+        if (step === 'transient') return this.#release(row, 'bulk retry released after a database error; it is taken up again at the next look');
+        if (!(await recordPage(db, row.id, this.runner, step))) {
           logger.warn(log, 'bulk retry was taken over by another instance; this one stops');
           return;
         }
-        cursor = page.cursor;
+        cursor = orderId;
       }
-      // A short page, done in full, was the last (one query fewer than reading an empty page).
-      if (ids.length < this.#opts.pageSize && page?.matched === ids.length) return this.#finish(row, { status: 'DONE' });
+      // A short page was the last (one query fewer than reading an empty page).
+      if (ids.length < this.#opts.pageSize) return this.#finish(row, { status: 'DONE' });
     }
   }
 
-  /** Retries the page's sagas in order until done or stopping; what it did, up to the last saga handled (undefined: none). */
-  async #retryPage(ids: readonly string[]): Promise<PageProgress | undefined> {
-    const { db, store, topicPrefix, clock } = this.#opts;
-    const page: PageProgress = { matched: 0, retried: 0, skipped: 0, failed: 0, cursor: '', lastError: null };
-    for (const orderId of ids) {
-      if (this.#stopping) break;
-      try {
-        const result = await retrySaga(db, store, topicPrefix, orderId, clock);
-        // Final (or gone) since it was matched: nothing to retry.
-        if (result.outcome === 'retried') page.retried++;
-        else page.skipped++;
-      } catch (error) {
-        page.failed++;
-        page.lastError = `saga ${orderId}: ${(error as Error).message}`;
+  /** Retries one saga; what it did, or 'transient' (a database error that may pass: not counted, tried again later). */
+  async #retryOne(orderId: string): Promise<PageProgress | 'transient'> {
+    const { db, store, topicPrefix, clock, logger } = this.#opts;
+    const step: PageProgress = { matched: 1, retried: 0, skipped: 0, failed: 0, cursor: orderId, lastError: null };
+    try {
+      const result = await retrySaga(db, store, topicPrefix, orderId, clock);
+      // Final (or gone) since it was matched: nothing to retry.
+      if (result.outcome === 'retried') step.retried = 1;
+      else step.skipped = 1;
+    } catch (error) {
+      if (isTransient(error)) {
+        logger.warn({ err: error, orderId }, 'bulk retry of a saga hit a database error');
+        return 'transient';
       }
-      page.matched++;
-      page.cursor = orderId;
+      step.failed = 1;
+      step.lastError = `saga ${orderId}: ${(error as Error).message}`;
     }
-    return page.matched > 0 ? page : undefined;
+    return step;
   }
 
   async #finish(row: BulkOperationRow, outcome: { status: 'DONE' } | { status: 'FAILED'; error: string }): Promise<void> {

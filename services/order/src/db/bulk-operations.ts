@@ -4,7 +4,7 @@ import type { BulkOperationsTable, OrderDb } from './schema.ts';
 
 export type BulkOperationRow = Selectable<BulkOperationsTable>;
 
-/** What one page of a run did, added to the operation's counts. */
+/** What a step of a run did (one saga), added to the operation's counts. */
 export interface PageProgress {
   matched: number;
   retried: number;
@@ -18,12 +18,12 @@ export interface PageProgress {
 /** A new operation, held by `runner` from the start. */
 export async function insertBulkOperation(
   db: Kysely<OrderDb>,
-  op: { id: string; kind: string; filter: SagaFilter; startedBy: string; runner: string },
+  op: { id: string; kind: string; filter: SagaFilter; startedBy: string; runner: string; total: number },
 ): Promise<BulkOperationRow> {
   return db
     .insertInto('bulk_operations')
     // Milliseconds, as the list's cursor holds it (now() has microseconds: a page would skip rows).
-    .values({ id: op.id, kind: op.kind, filter: JSON.stringify(op.filter), started_by: op.startedBy, started_at: new Date(), status: 'RUNNING', runner: op.runner })
+    .values({ id: op.id, kind: op.kind, filter: JSON.stringify(op.filter), started_by: op.startedBy, started_at: new Date(), status: 'RUNNING', runner: op.runner, total: op.total })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

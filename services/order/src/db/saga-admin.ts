@@ -105,6 +105,12 @@ export async function sagaIdsNeedingAttention(db: Kysely<OrderDb>, filter: SagaF
   return rows.map((r) => r.order_id);
 }
 
+/** How many sagas needing attention match `filter` now. */
+export async function countSagasNeedingAttention(db: Kysely<OrderDb>, filter: SagaFilter, t: AttentionThresholds): Promise<number> {
+  const row = await matching(db.selectFrom('saga_instances').select(sql<number>`count(*)::int`.as('count')), filter, attentionOf(t)).executeTakeFirstOrThrow();
+  return row.count;
+}
+
 /** Sagas per state, and the sagas needing attention per reason (in one scan). */
 export async function sagaCounts(db: Kysely<OrderDb>, t: AttentionThresholds): Promise<{ byState: Map<string, number>; byAttention: Map<SagaAttention, number> }> {
   const { rows } = await sql<{ state: string; attention: SagaAttention | null; count: number }>`

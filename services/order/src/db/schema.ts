@@ -58,6 +58,8 @@ export interface BulkOperationsTable {
   started_by: string;
   started_at: ColumnType<Date, Date | undefined, never>;
   status: BulkOperationStatus;
+  /** Sagas matching when it started. */
+  total: ColumnType<number, number | undefined, never>;
   matched: ColumnType<number, number | undefined, number>;
   retried: ColumnType<number, number | undefined, number>;
   skipped: ColumnType<number, number | undefined, number>;
@@ -68,7 +70,7 @@ export interface BulkOperationsTable {
   last_error: string | null;
   /** The instance running it (null: released, for any to take). */
   runner: string | null;
-  /** Written by the runner after every page; a stale one is taken over by another instance. */
+  /** Written by the runner after every saga; a stale one is taken over by another instance. */
   heartbeat_at: ColumnType<Date, Date | undefined, Date>;
 }
 

@@ -17,7 +17,9 @@ const BulkOperationDto = Type.Object({
   startedBy: Type.String(),
   startedAt: Type.String(),
   status: Type.Union([Type.Literal('RUNNING'), Type.Literal('DONE'), Type.Literal('FAILED')]),
-  /** Sagas found so far; each of them was retried, skipped (final or not retryable by then) or failed. */
+  /** Sagas that matched when it started: the progress bar's end (more may match as it runs). */
+  total: Type.Integer(),
+  /** Sagas handled so far; each of them was retried, skipped (final or not retryable by then) or failed. */
   matched: Type.Integer(),
   retried: Type.Integer(),
   skipped: Type.Integer(),
@@ -35,6 +37,7 @@ function toBulkOperationDto(row: BulkOperationRow): BulkOperationDto {
     startedBy: row.started_by,
     startedAt: row.started_at.toISOString(),
     status: row.status,
+    total: row.total,
     matched: row.matched,
     retried: row.retried,
     skipped: row.skipped,
@@ -56,7 +59,8 @@ export function bulkOperationRoutes(app: HttpServer, db: Kysely<OrderDb>, bulkRe
   const operatorOnly = { auth: 'operator' } as const;
 
   app.post('/api/admin/sagas/bulk-retry', { config: operatorOnly, schema: { tags, body: SagaFilterBody, response: { 202: BulkOperationDto } } }, async (request, reply) => {
-    const filter: SagaFilter = Object.fromEntries(Object.entries(request.body).filter(([, value]) => value !== undefined));
+    // 'Unchanged for at least 0 s' narrows nothing: it does not make a filter.
+    const filter: SagaFilter = Object.fromEntries(Object.entries(request.body).filter(([key, value]) => value !== undefined && !(key === 'minAgeSeconds' && value === 0)));
     // Retrying every saga needing attention at once is never what a click meant.
     if (Object.keys(filter).length === 0) throw new AppError('EMPTY_FILTER', 'name at least one of state, definition, step, attention, minAgeSeconds');
     const operation = await bulkRetries.start(filter, principalOf(request).id);

@@ -60,7 +60,27 @@ async function orderStats(db: Kysely<OrderDb>, thresholds: AttentionThresholds):
     });
 }
 
+/**
+ * How old an answer may be. The counts read the whole orders and saga tables; every open board
+ * asks after each burst of status events, so the instance computes them at most this often and
+ * every board asking meanwhile gets the same answer (its `at` says when it was taken).
+ */
+export const STATS_MAX_AGE_MS = 500;
+
 /** The operators' board: orders and sagas now, and the last 15 minutes. */
 export function orderStatsRoutes(app: HttpServer, db: Kysely<OrderDb>, thresholds: AttentionThresholds): void {
-  app.get('/api/admin/orders/stats', { config: { auth: 'operator' }, schema: { tags: ['admin'], response: { 200: OrderStatsDto } } }, async () => orderStats(db, thresholds));
+  let latest: { startedAt: number; answer: Promise<OrderStatsDto> } | undefined;
+  const current = () => {
+    if (!latest || Date.now() - latest.startedAt >= STATS_MAX_AGE_MS) {
+      const answer = orderStats(db, thresholds);
+      const entry = { startedAt: Date.now(), answer };
+      latest = entry;
+      // A failed computation is not kept: the next request tries again.
+      answer.catch(() => {
+        if (latest === entry) latest = undefined;
+      });
+    }
+    return latest.answer;
+  };
+  app.get('/api/admin/orders/stats', { config: { auth: 'operator' }, schema: { tags: ['admin'], response: { 200: OrderStatsDto } } }, current);
 }
