@@ -5,6 +5,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 COPY packages/contracts/package.json packages/contracts/
+COPY packages/console/package.json packages/console/
 COPY packages/platform/package.json packages/platform/
 COPY services/order/package.json services/order/
 COPY services/inventory/package.json services/inventory/
