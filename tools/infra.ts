@@ -8,6 +8,8 @@ export interface Infra {
   databaseUrl: string;
   /** Processes started here (for the benchmark's CPU and memory figures). */
   pids: { kafka?: number; postgres?: number };
+  /** Where the PostgreSQL started here keeps its files (another folder than asked when that one is closed to the postgres user). */
+  postgresDataDir?: string;
   /** The Kafka started here, if any (its nodes can be stopped one by one). */
   kafka?: LocalKafka;
   /** Copies of each topic partition: 3 on a local three-node cluster, else OMS_KAFKA_REPLICATION_FACTOR or 1. */
@@ -47,6 +49,7 @@ export async function startInfra(o: InfraOptions): Promise<Infra> {
   );
   let replicationFactor = Number(process.env.OMS_KAFKA_REPLICATION_FACTOR || 1);
   let localKafka: LocalKafka | undefined;
+  let postgresDataDir: string | undefined;
   try {
     let databaseUrl = process.env.DATABASE_URL;
     const pgStart = databaseUrl
@@ -56,6 +59,7 @@ export async function startInfra(o: InfraOptions): Promise<Infra> {
           const pg = await startLocalPostgres({ dataDir: join(o.dataDir, 'postgres'), port: ports.postgres, log: o.progress });
           stops.push(() => pg.stop());
           pids.postgres = pg.pid;
+          postgresDataDir = pg.dataDir;
           databaseUrl = pg.url;
         })();
     let brokers = process.env.KAFKA_BROKERS;
@@ -80,6 +84,7 @@ export async function startInfra(o: InfraOptions): Promise<Infra> {
       databaseUrl: databaseUrl!,
       pids,
       kafka: localKafka,
+      postgresDataDir,
       replicationFactor,
       async stop() {
         await Promise.allSettled(stops.map((s) => s()));

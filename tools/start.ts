@@ -100,7 +100,7 @@ try {
     console.log(`  ${s.name.padEnd(13)} ${s.url}   (${s.spec.prefixes[0]}, log: ${join(logDir, `${s.name}.log`)})`);
   }
   console.log(`  ${'kafka'.padEnd(13)} ${infra.brokers}`);
-  console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}`);
+  console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${infra.postgresDataDir ? `   (data: ${infra.postgresDataDir})` : ''}`);
   console.log(`\n  API base URL: ${system.baseUrl}   (docs: ${system.baseUrl}/docs)`);
   console.log(`  token keys:   ${auth.file ?? 'OMS_AUTH_SIGNING_KEY / OMS_AUTH_PUBLIC_KEYS'}`);
   console.log(`  e-mail:       ${mailCatcher ? `caught locally (${mailCatcher.url}); read them at ${system.baseUrl}/dev/mail` : `sent through ${process.env.SMTP_URL!.replace(/:[^:@/]+@/, ':***@')}`}`);

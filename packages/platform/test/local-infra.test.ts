@@ -3,7 +3,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,49 @@ test('PostgreSQL starts, answers, and keeps its data across a restart', { timeou
     await db.stop();
   }
 });
+
+test(
+  'as root, a data folder inside a folder closed to other users moves to one the postgres user can reach: the same one every start',
+  { timeout: 120_000, skip: process.getuid?.() !== 0 && 'only root hands PostgreSQL to the postgres user' },
+  async () => {
+    const closed = join(scratch, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    await chmod(closed, 0o700);
+    const shared = join(scratch, 'shared');
+    const before = process.env.OMS_POSTGRES_SHARED_DIR;
+    process.env.OMS_POSTGRES_SHARED_DIR = shared;
+    try {
+      const asked = join(closed, 'postgres');
+      const port = await findFreePort();
+      const said: string[] = [];
+      let db = await startLocalPostgres({ dataDir: asked, port, log: (m) => said.push(m) });
+      const used = db.dataDir;
+      try {
+        assert.ok(used.startsWith(`${shared}/data-`), `kept under the reachable folder: ${used}`);
+        assert.ok(said.some((m) => m.includes(used) && m.includes(closed)), `the log names both folders: ${said.join(' | ')}`);
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        await client.query("create table kept (v text); insert into kept values ('found again')");
+        await client.end();
+      } finally {
+        await db.stop();
+      }
+      db = await startLocalPostgres({ dataDir: asked, port });
+      try {
+        assert.equal(db.dataDir, used, 'the next start finds the same folder');
+        const client = new pg.Client({ connectionString: db.url });
+        await client.connect();
+        assert.deepEqual((await client.query('select v from kept')).rows, [{ v: 'found again' }]);
+        await client.end();
+      } finally {
+        await db.stop();
+      }
+    } finally {
+      if (before === undefined) delete process.env.OMS_POSTGRES_SHARED_DIR;
+      else process.env.OMS_POSTGRES_SHARED_DIR = before;
+    }
+  },
+);
 
 test('Kafka starts, answers, and keeps topics and messages across a restart', { timeout: 300_000 }, async () => {
   const dataDir = join(scratch, 'kafka');

