@@ -102,6 +102,7 @@ try {
   console.log(`  ${'kafka'.padEnd(13)} ${infra.brokers}`);
   console.log(`  ${'postgresql'.padEnd(13)} ${infra.databaseUrl.replace(/:[^:@/]+@/, ':***@')}${infra.postgresDataDir ? `   (data: ${infra.postgresDataDir})` : ''}`);
   console.log(`\n  API base URL: ${system.baseUrl}   (docs: ${system.baseUrl}/docs)`);
+  console.log(`  console:      ${system.baseUrl}/   (operators sign in)`);
   console.log(`  token keys:   ${auth.file ?? 'OMS_AUTH_SIGNING_KEY / OMS_AUTH_PUBLIC_KEYS'}`);
   console.log(`  e-mail:       ${mailCatcher ? `caught locally (${mailCatcher.url}); read them at ${system.baseUrl}/dev/mail` : `sent through ${process.env.SMTP_URL!.replace(/:[^:@/]+@/, ':***@')}`}`);
   if (demoData) {
