@@ -7,7 +7,9 @@ import { migrate } from './db/migrate.ts';
 import { messageApplier, startConsumer, type MessageHandler, type RunningConsumer } from './messaging/consumer.ts';
 import { deadLetterRoutes } from './http/dead-letter-routes.ts';
 import { outboxRefusedRoutes } from './http/outbox-refused-routes.ts';
-import { startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
+import { outboxBacklog, startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
+import { countParked } from './messaging/dead-letters.ts';
+import { observeService } from './metrics.ts';
 import { startInboxPruner } from './messaging/inbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { TokenVerifier } from './http/auth.ts';
@@ -98,6 +100,11 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
     });
   }
   const background = def.background?.(ctx);
+  const unobserve = observeService({
+    outbox: () => outboxBacklog(database.pool),
+    parkedDeadLetters: () => countParked(database.db),
+    consumerLag: () => consumer?.lag() ?? Promise.resolve([]),
+  });
 
   const app = await createHttpServer({
     service: def.name,
@@ -130,6 +137,7 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
     (stopping ??= (async () => {
       logger.info('shutting down');
       await app.close();
+      unobserve();
       await background?.stop();
       await consumer?.stop();
       await relay.stop();

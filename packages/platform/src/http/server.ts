@@ -1,4 +1,4 @@
-import { metrics } from '../metrics.ts';
+import { httpRequests, httpRequestSeconds, metrics } from '../metrics.ts';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -75,6 +75,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     if (!AccessRules.includes(rule as never)) throw new Error(`route ${route.method.toString()} ${route.url} declares no access rule (config.auth: ${AccessRules.join(' | ')})`);
   });
   app.decorateRequest('principal', null);
+  // Per route pattern (never the raw URL: ids would make a series each), and status.
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    if (route !== '/metrics') {
+      httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+      httpRequestSeconds.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    }
+    done();
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (request.is404) return;
     await authorize(request, reply, opts.verifier);

@@ -49,6 +49,8 @@ export interface ConsumerOptions<DB> {
 export interface RunningConsumer {
   stop(): Promise<void>;
   isConnected(): boolean;
+  /** Messages not yet applied, per partition this instance is assigned (log end offset − next offset to apply). */
+  lag(): Promise<{ topic: string; partition: number; lag: number }[]>;
 }
 
 function withPrefix(prefix: string, name: string) {
@@ -285,6 +287,8 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   // __consumer_offsets) per few messages. Only applied messages' offsets are committed; a crash
   // re-delivers at most the last interval's messages, and the inbox drops them.
   const applied = new Map<string, KafkaMessage>();
+  // The next offset to apply per partition, for the lag (kept across commits).
+  const positions = new Map<string, bigint>();
   let commitTimer: NodeJS.Timeout | undefined;
   let lastCommitAt = 0;
   function commitOffsets(batch: KafkaMessage[]): void {
@@ -292,6 +296,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       const k = `${m.topic}:${m.partition}`;
       const prev = applied.get(k);
       if (!prev || prev.offset < m.offset) applied.set(k, m);
+      if ((positions.get(k) ?? -1n) <= m.offset) positions.set(k, m.offset + 1n);
     }
     commitTimer ??= setTimeout(() => {
       commitTimer = undefined;
@@ -342,6 +347,22 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
 
   return {
     isConnected: () => connection.consumer.isConnected(),
+    async lag() {
+      const c = connection.consumer;
+      const assigned = (c.assignments ?? []).filter((a) => a.partitions.length > 0);
+      if (assigned.length === 0) return [];
+      const ends = await c.listOffsets({ topics: assigned.map((a) => a.topic), partitions: Object.fromEntries(assigned.map((a) => [a.topic, a.partitions])) });
+      // Partitions nothing was applied from since this instance started: from their committed offsets.
+      const unknown = assigned.map((a) => ({ topic: a.topic, partitions: a.partitions.filter((p) => !positions.has(`${a.topic}:${p}`)) })).filter((a) => a.partitions.length > 0);
+      const committed = unknown.length > 0 ? await c.listCommittedOffsets({ topics: unknown }) : new Map<string, bigint[]>();
+      return assigned.flatMap((a) =>
+        a.partitions.map((partition) => {
+          const end = ends.get(a.topic)?.[partition] ?? 0n;
+          const next = positions.get(`${a.topic}:${partition}`) ?? committed.get(a.topic)?.[partition] ?? 0n;
+          return { topic: a.topic, partition, lag: Number(end > next && next >= 0n ? end - next : next < 0n ? end : 0n) };
+        }),
+      );
+    },
     async stop() {
       running = false;
       wake?.();

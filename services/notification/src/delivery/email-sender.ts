@@ -4,6 +4,7 @@ import type { Logger } from '@oms/platform';
 import { claimDueEmails, recordEmailAttempt, type DueEmail } from '../db/emails.ts';
 import type { NotificationDb } from '../db/schema.ts';
 import { startDeliveryLoop } from './delivery-loop.ts';
+import { emailAttempts } from './delivery-metrics.ts';
 
 export interface EmailSenderOptions {
   db: Kysely<NotificationDb>;
@@ -46,11 +47,13 @@ export function startEmailSender(opts: EmailSenderOptions): { stop(): Promise<vo
       const wait = opts.schedule[mail.attempts + 1];
       const gaveUp = permanent || wait === undefined;
       await recordEmailAttempt(db, mail.id, gaveUp ? { state: 'FAILED', error: e.message } : { state: 'PENDING', error: e.message, nextAt: new Date(Date.now() + wait) });
+      emailAttempts.inc({ outcome: gaveUp ? 'failed' : 'retry' });
       logger.warn({ emailId: mail.id, attempt: mail.attempts + 1, error: e.message, next: gaveUp ? 'none' : `in ${wait} ms` }, 'sending an e-mail failed');
       return;
     }
     // Accepted by the server: recorded apart from the send, so a failure to record it is never
     // taken for a failed send (the claim lapses and only then is it sent again, same Message-ID).
+    emailAttempts.inc({ outcome: 'sent' });
     await recordEmailAttempt(db, mail.id, { state: 'SENT' });
     logger.info({ emailId: mail.id, subject: mail.subject }, 'e-mail sent');
   }

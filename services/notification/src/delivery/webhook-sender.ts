@@ -7,6 +7,7 @@ import { queueAlert } from '../db/emails.ts';
 import { endpointDisabledEmail } from '../domain/email.ts';
 import { deliveriesQueued, startDeliveryLoop } from './delivery-loop.ts';
 import { postJson } from './http-post.ts';
+import { webhookAttempts, webhookAttemptSeconds } from './delivery-metrics.ts';
 
 export interface WebhookSenderOptions {
   db: Kysely<NotificationDb>;
@@ -41,6 +42,8 @@ export function startWebhookSender(opts: WebhookSenderOptions): { stop(): Promis
     const outcome = verdict(result.statusCode, d.attempts + 1, opts.schedule, retryAfterMs(result.retryAfter));
     const error = result.error ?? (outcome.kind === 'delivered' ? undefined : `answered ${result.statusCode}`);
     const disabled = await recordAttempt(db, d, { at, statusCode: result.statusCode, durationMs: result.durationMs, error }, outcome, opts.disableAfterMs);
+    webhookAttempts.inc({ outcome: outcome.kind });
+    webhookAttemptSeconds.observe(result.durationMs / 1000);
     const log = { deliveryId: d.id, endpointId: d.endpoint_id, webhookId: d.event_id, attempt: d.attempts + 1, statusCode: result.statusCode, durationMs: result.durationMs };
     if (outcome.kind === 'delivered') logger.debug(log, 'webhook delivered');
     else logger.warn({ ...log, error, next: outcome.kind === 'retry' ? `in ${outcome.afterMs} ms` : 'none' }, 'webhook delivery failed');

@@ -7,6 +7,7 @@ import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb, OrderItem } from '../db/schema.ts';
 import type { SagaDefinition, SagaInstance } from '../domain/saga/types.ts';
 import { startOrderSaga, type Clock } from './saga-actions.ts';
+import { ordersPlaced } from './saga-metrics.ts';
 
 export interface PlaceOrder {
   /** Whose order it is. */
@@ -89,7 +90,10 @@ export class OrderPlacement {
     const draft = newOrderRow({ id: randomUUID(), userId: request.userId, placedBy: request.placedBy, items: request.items, idempotencyKey: key, requestHash: hash }, new Date());
     const out = new Outgoing(this.#topicPrefix);
     const instance = startOrderSaga(this.#saga, draft, this.#clock(), (def, payload) => out.send(def, payload, { orderId: draft.id }));
-    out.afterCommit(() => this.#store.remember(instance));
+    out.afterCommit(() => {
+      this.#store.remember(instance);
+      ordersPlaced.inc();
+    });
     const inserted = await this.#batcher.submit({ draft, instance, out });
     if (inserted) {
       out.committed();

@@ -8,6 +8,7 @@ import { historyReason, type Requester } from '../domain/order-status.ts';
 import { startSaga } from '../domain/saga/engine.ts';
 import type { Decision, SagaDefinition, SagaInstance, SagaOrder, Timing } from '../domain/saga/types.ts';
 import type { OrderConfigValues } from '../config.ts';
+import { sagaFinished } from './saga-metrics.ts';
 
 // What every saga use case shares: the clock, and turning the engine's decisions into order
 // changes, events and commands.
@@ -49,8 +50,19 @@ async function changeStatus(trx: Kysely<OrderDb>, order: OrderRow, status: Order
   return updated;
 }
 
-/** Turns the engine's actions into commands, status changes and events, all in `trx`; the order as it is afterwards. */
-export async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decision: Decision, current: OrderRow, emit: Emit, by?: Requester): Promise<OrderRow> {
+/**
+ * Turns the engine's actions into commands, status changes and events, all in `trx`; the order as
+ * it is afterwards. `afterCommit` runs what must wait for the commit (the metrics).
+ */
+export async function perform(
+  trx: Kysely<OrderDb>,
+  def: SagaDefinition,
+  decision: Decision,
+  current: OrderRow,
+  emit: Emit,
+  opts: { by?: Requester; afterCommit: (fn: () => void) => void },
+): Promise<OrderRow> {
+  const { by } = opts;
   let order = current;
   for (const action of decision.actions) {
     switch (action.kind) {
@@ -77,6 +89,11 @@ export async function perform(trx: Kysely<OrderDb>, def: SagaDefinition, decisio
         // The order already says FAILED or CANCELLED; operators find the saga in the admin API.
         break;
     }
+  }
+  if (current.status === 'CREATED' && order.status !== 'CREATED') {
+    const { status, created_at: placedAt } = order;
+    const at = new Date();
+    opts.afterCommit(() => sagaFinished(status, placedAt, at));
   }
   return order;
 }

@@ -77,7 +77,7 @@ async function decideNow(
     if (!saved) return { known };
     const order = await findOrder(trx, orderId);
     if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
-    await perform(trx, saved.def, saved.decision, order, (d, p) => out.send(d, p, { orderId }), by);
+    await perform(trx, saved.def, saved.decision, order, (d, p) => out.send(d, p, { orderId }), { by, afterCommit: (fn) => out.afterCommit(fn) });
     const instance = saved.decision.instance;
     out.afterCommit(() => {
       store.remember(instance);

@@ -9,6 +9,7 @@ import { decideBatch, type SagaPlan } from '../domain/saga/batch.ts';
 import type { Decision, SagaDefinition, SagaInstance } from '../domain/saga/types.ts';
 import { orderWatch } from './order-watch.ts';
 import { perform, stepResult, type Clock } from './saga-actions.ts';
+import { stepsAnswered } from './saga-metrics.ts';
 
 /**
  * Decides participants' replies a whole poll batch at a time, in a few statements whatever the
@@ -56,6 +57,7 @@ export async function decideReplies({ trx, messages, send, afterCommit }: BatchC
   for (const plan of recorded) {
     const next = { ...plan.after, version: plan.before.version + 1 };
     afterCommit(() => {
+      stepsAnswered(plan.before, plan.after);
       store.remember(next);
       orderWatch.changed(next.orderId);
     });
@@ -85,6 +87,6 @@ export async function decideReplies({ trx, messages, send, afterCommit }: BatchC
   for (const { plan, step } of acting) {
     const order = orders.get(step.message.orderId);
     if (!order) throw new Error(`order ${step.message.orderId} has a saga but no order row`);
-    orders.set(order.id, await perform(trx, plan.def, step.decision, order, (d, p) => send(step.message, d, p)));
+    orders.set(order.id, await perform(trx, plan.def, step.decision, order, (d, p) => send(step.message, d, p), { afterCommit }));
   }
 }
