@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { repoRoot } from '@oms/platform/system';
+import { repoRoot } from '@oms/devtools/system';
 
 test('npm run bench: a short fixed-rate run produces a result with every order final, the invariants checked and passing, and a chart', async () => {
   const out = `results/tmp/bench-smoke-${randomBytes(3).toString('hex')}`;

@@ -18,7 +18,7 @@ import * as hdr from 'hdr-histogram-js';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
 import { batchingBetween, snapshotCounters } from './lib/service-metrics.ts';
-import { harnessAccess, login, startSystem, type RunningSystem } from '@oms/platform/system';
+import { harnessAccess, login, startSystem, type RunningSystem } from '@oms/devtools/system';
 import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 import { checkInvariants, transactionCounts, waitUntilSettled, type SystemDatabases } from './lib/invariants.ts';
 import { ProcessSampler } from './lib/process-stats.ts';

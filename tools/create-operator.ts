@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { ensureDatabase, migrate, openDatabase, serviceDatabaseName, withDatabaseName } from '@oms/platform';
-import { startLocalPostgres } from '@oms/platform/local';
+import { startLocalPostgres } from '@oms/devtools/local';
 import type { UserDb } from '../services/user/src/db/schema.ts';
 import { findUserByEmail, insertUser } from '../services/user/src/db/users.ts';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../services/user/src/domain/passwords.ts';

@@ -1,7 +1,7 @@
 // Kafka and PostgreSQL for `npm start`, `npm test` and `npm run bench`: the real programs, started
 // here unless KAFKA_BROKERS / DATABASE_URL point at running ones.
 import { join } from 'node:path';
-import { startLocalKafka, startLocalPostgres, findFreePort, type LocalKafka } from '@oms/platform/local';
+import { startLocalKafka, startLocalPostgres, findFreePort, type LocalKafka } from '@oms/devtools/local';
 
 export interface Infra {
   brokers: string;

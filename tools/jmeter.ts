@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { findFreePort } from '@oms/platform/local';
-import { harnessAccess, startSystem, type RunningSystem } from '@oms/platform/system';
+import { findFreePort } from '@oms/devtools/local';
+import { harnessAccess, startSystem, type RunningSystem } from '@oms/devtools/system';
 import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;

@@ -2,7 +2,7 @@
 // deployment passes in (e.g. as a Kubernetes Secret). To rotate: give the user service the new
 // OMS_AUTH_SIGNING_KEY, and every service an OMS_AUTH_PUBLIC_KEYS holding the new public key and
 // the old one, until tokens signed with the old key have expired (15 minutes); then drop the old.
-import { generateAuthKeys } from '@oms/platform/local';
+import { generateAuthKeys } from '@oms/platform';
 
 const keys = generateAuthKeys();
 console.log(`OMS_AUTH_SIGNING_KEY='${keys.signingKey}'`);

@@ -2,8 +2,8 @@
 // KAFKA_BROKERS are set), every service as its own process, and the gateway on OMS_PORT.
 // Data lives in .data/ and survives restarts. Ctrl-C stops everything.
 import { join } from 'node:path';
-import { serviceCatalog, startSystem } from '@oms/platform/system';
-import { assertPortFree, localAuthKeys, startMailCatcher, type MailCatcher } from '@oms/platform/local';
+import { serviceCatalog, startSystem } from '@oms/devtools/system';
+import { assertPortFree, localAuthKeys, startMailCatcher, type MailCatcher } from '@oms/devtools/local';
 import { kafkaNodesFromEnv, startInfra, type Infra } from './infra.ts';
 
 const root = new URL('../', import.meta.url).pathname;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { withDatabaseName } from '@oms/platform';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, loggedIn, placeOrder, product } from '../e2e/fixtures.ts';
 import { assertAccessible, launchBrowser, screenshot } from './browser.ts';
 

@@ -5,8 +5,8 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { importJWK, SignJWT, type JWK } from 'jose';
-import { generateAuthKeys } from '@oms/platform/local';
-import { apiClient, seenBodies, useTestSystem, waitFor } from '@oms/platform/testing';
+import { generateAuthKeys } from '@oms/devtools/local';
+import { apiClient, seenBodies, useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, finalOrder, loggedIn, placeOrder, TEST_PASSWORD, type LoggedIn } from './fixtures.ts';
 
 const SERVICES = ['order', 'inventory', 'user', 'payment', 'notification'] as const;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { repoRoot } from '@oms/platform/system';
-import { apiClient, seenBodies, useTestSystem, waitFor } from '@oms/platform/testing';
+import { repoRoot } from '@oms/devtools/system';
+import { apiClient, seenBodies, useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, finalOrder, loggedIn, product, TEST_PASSWORD } from './fixtures.ts';
 
 const email = () => `flow-${randomBytes(5).toString('hex')}@example.com`;

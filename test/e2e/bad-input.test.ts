@@ -2,7 +2,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { dlqTopic, prefixed, Topics } from '@oms/contracts';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts';
 
 describe('bad input changes nothing', () => {

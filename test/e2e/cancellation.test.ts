@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Topics } from '@oms/contracts';
-import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/platform/testing';
+import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 describe('cancellation', () => {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { assertOrdersSettled, createProduct, createUser } from './fixtures.ts';
 
 describe('crash recovery', () => {

@@ -5,8 +5,8 @@
 // service's database.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMailCatcher } from '@oms/platform/local';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { startMailCatcher } from '@oms/devtools/local';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, finalOrder, loggedIn, placeOrder } from './fixtures.ts';
 
 const catcher = await startMailCatcher();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { TEST_PASSWORD, waitFor, type ApiClient } from '@oms/platform/testing';
+import { TEST_PASSWORD, waitFor, type ApiClient } from '@oms/devtools/testing';
 
 export { TEST_PASSWORD };
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { apiClient, login, useTestSystem, waitFor } from '@oms/platform/testing';
+import { apiClient, login, useTestSystem, waitFor } from '@oms/devtools/testing';
 import { assertOrdersSettled, createProduct, createUser, product } from './fixtures.ts';
 
 const SERVICES = ['user', 'inventory', 'notification', 'payment', 'order'];

@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { withDatabaseName } from '@oms/platform';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, loggedIn, placeOrder, product } from './fixtures.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are asserted field by field */

@@ -4,7 +4,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { useTestSystem, waitFor, type ApiClient, type ApiResponse } from '@oms/platform/testing';
+import { useTestSystem, waitFor, type ApiClient, type ApiResponse } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, loggedIn, placeOrder, TEST_PASSWORD, type LoggedIn } from './fixtures.ts';
 
 interface UserItem {

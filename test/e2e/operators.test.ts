@@ -4,7 +4,7 @@ import pg from 'pg';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { CommitStock, prefixed, Topics } from '@oms/contracts';
 import { buildMessage, withDatabaseName } from '@oms/platform';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 // A defect in the inventory service, simulated in its own database: releasing or committing stock

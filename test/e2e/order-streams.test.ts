@@ -4,7 +4,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventSource } from 'eventsource';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, finalOrder, loggedIn, placeOrder } from './fixtures.ts';
 
 interface StatusEvent {

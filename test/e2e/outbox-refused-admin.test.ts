@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { ensureTopics, openDatabase, serviceDatabaseName, withDatabaseName } from '@oms/platform';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { loggedIn } from './fixtures.ts';
 
 describe('refused outbox messages', () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { dlqTopic, prefixed, Topics } from '@oms/contracts';
-import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/platform/testing';
+import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts';
 
 /** The service that consumes each topic (and so parks its poison). */

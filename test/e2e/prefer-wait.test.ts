@@ -2,7 +2,7 @@
 // answers as soon as the order is final, or with its current state when the wait is over.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useTestSystem } from '@oms/platform/testing';
+import { useTestSystem } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder } from './fixtures.ts';
 
 describe('Prefer: wait', () => {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, MessagesStreamModes, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
-import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/platform/testing';
+import { useTestSystem, waitFor, waitForConsumersCaughtUp } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 /** Reads every message of `topic` whose key is `orderId`, until `count` have been seen. */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
 
 describe('the order saga on real Kafka and PostgreSQL', () => {

@@ -5,8 +5,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Webhook } from 'standardwebhooks';
-import { startMailCatcher } from '@oms/platform/local';
-import { useTestSystem, waitFor } from '@oms/platform/testing';
+import { startMailCatcher } from '@oms/devtools/local';
+import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, finalOrder, loggedIn, placeOrder, type LoggedIn } from './fixtures.ts';
 import { startReceiver, type Received } from './webhook-receiver.ts';
 

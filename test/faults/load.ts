@@ -2,7 +2,7 @@
 // happen, retrying with the same Idempotency-Key until answered, and cancels or retries some.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { ApiClient, ApiResponse } from '@oms/platform/testing';
+import type { ApiClient, ApiResponse } from '@oms/devtools/testing';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)]!;

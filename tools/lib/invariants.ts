@@ -4,7 +4,7 @@
 // order's message left dead-lettered.
 import pg from 'pg';
 import { serviceDatabaseName, withDatabaseName } from '@oms/platform';
-import { waitFor } from '@oms/platform/testing';
+import { waitFor } from '@oms/devtools/testing';
 
 export const SERVICES = ['order', 'inventory', 'user', 'payment', 'notification'] as const;
 const FINAL = ['READY_FOR_DELIVERY', 'FAILED', 'CANCELLED'];

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import Type, { type Static, type TObject, type TProperties } from 'typebox';
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
@@ -46,17 +47,34 @@ export const BaseConfig = {
   OMS_INSTANCE_ID: Type.String({ default: '', pattern: '^\\S*$' }),
   /** The outbox relay's leadership lease: with several instances, a vanished leader is replaced within this plus a fifth. */
   OMS_RELAY_LEASE_MS: Type.Integer({ minimum: 500, default: 5_000 }),
+  /**
+   * Each service creates the system's topics that do not exist yet when it starts (the broker
+   * does not auto-create them): with this many partitions and copies of each. `false` when topics
+   * are managed elsewhere (a KafkaTopic resource, say).
+   */
+  OMS_CREATE_TOPICS: Type.Boolean({ default: true }),
+  OMS_TOPIC_PARTITIONS: Type.Integer({ minimum: 1, default: 6 }),
+  OMS_KAFKA_REPLICATION_FACTOR: Type.Integer({ minimum: 1, default: 1 }),
 };
 
 /**
  * Reads environment variables once, converts them to the schema's types, applies defaults, and
- * fails with every problem at once (not one per restart).
+ * fails with every problem at once (not one per restart). Any setting `X` may instead be given as
+ * a file named by `X_FILE` (the container convention for secrets: a mounted Secret or a volume).
  */
 export function loadConfig<P extends TProperties>(properties: P, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
   const schema = Type.Object(properties);
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(properties)) {
-    const value = env[key];
+    let value = env[key];
+    const file = env[`${key}_FILE`];
+    if ((value === undefined || value === '') && file) {
+      try {
+        value = readFileSync(file, 'utf8').trim();
+      } catch (error) {
+        throw new ConfigError(`Invalid configuration: ${key}_FILE names ${file}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      }
+    }
     if (value !== undefined && value !== '') raw[key] = value;
   }
   const withDefaults = Value.Default(schema, Value.Convert(schema, raw));

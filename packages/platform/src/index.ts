@@ -24,3 +24,4 @@ export * from './http/outbox-refused-routes.ts';
 export * from './db/batcher.ts';
 export * from './metrics.ts';
 export * from './sleeper.ts';
+export * from './auth-keys.ts';

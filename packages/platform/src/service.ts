@@ -10,6 +10,7 @@ import { outboxRefusedRoutes } from './http/outbox-refused-routes.ts';
 import { outboxBacklog, startOutboxRelay, type OutboxRelay } from './messaging/outbox.ts';
 import { countParked } from './messaging/dead-letters.ts';
 import { observeService } from './metrics.ts';
+import { ensureTopics, systemTopics } from './messaging/topics.ts';
 import { startInboxPruner } from './messaging/inbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { TokenVerifier } from './http/auth.ts';
@@ -83,6 +84,13 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   };
   await def.onStart?.(ctx);
 
+  if (config.OMS_CREATE_TOPICS) {
+    // A broker that is away now (restarting) does not stop the service: the topics of a running
+    // system exist already, and the consumer waits for the broker anyway.
+    await ensureTopics(brokers, systemTopics(config.OMS_TOPIC_PREFIX, config.OMS_TOPIC_PARTITIONS, config.OMS_KAFKA_REPLICATION_FACTOR)).catch((error: unknown) =>
+      logger.warn({ err: error }, 'could not make sure the topics exist (Kafka unreachable?); starting anyway'),
+    );
+  }
   const relay: OutboxRelay = startOutboxRelay({ pool: database.pool, brokers, clientId: `${def.name}-outbox-${process.pid}`, logger, leaseMs: config.OMS_RELAY_LEASE_MS });
   const pruner = startInboxPruner({ db: database.db, retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000, intervalMs: config.INBOX_PRUNE_INTERVAL_MS, logger });
   let consumer: RunningConsumer | undefined;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWK } from 'jose';
 import { createHttpServer, createLogger, principalOf, TokenVerifier } from '../src/index.ts';
-import { generateAuthKeys } from '../src/local/auth-keys.ts';
+import { generateAuthKeys } from '@oms/devtools/local';
 
 const keys = generateAuthKeys();
 const otherKeys = generateAuthKeys();

@@ -11,8 +11,8 @@ import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { ValidateUser } from '@oms/contracts';
 import { pino } from 'pino';
 import { buildMessage, ensureDatabase, migrate, openDatabase, startConsumer, withDatabaseName } from '../src/index.ts';
-import { findFreePort, startLocalKafka, type LocalKafka } from '../src/local/index.ts';
-import { waitFor } from '../src/testing/index.ts';
+import { findFreePort, startLocalKafka, type LocalKafka } from '@oms/devtools/local';
+import { waitFor } from '@oms/devtools/testing';
 
 const cacheDir = join(import.meta.dirname, '..', '..', '..', '.cache');
 const scratch = await mkdtemp(join(tmpdir(), 'oms-outage-'));

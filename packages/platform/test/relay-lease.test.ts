@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { createLogger, ensureDatabase, ensureTopics, Lease, migrate, openDatabase, startOutboxRelay, withDatabaseName, type Database } from '../src/index.ts';
-import { waitFor } from '../src/testing/index.ts';
+import { waitFor } from '@oms/devtools/testing';
 
 let url: string;
 let database: Database<unknown>;

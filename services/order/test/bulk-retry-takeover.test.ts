@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createLogger, ensureDatabase, migrate, openDatabase, withDatabaseName, type Database } from '@oms/platform';
-import { waitFor } from '@oms/platform/testing';
+import { waitFor } from '@oms/devtools/testing';
 import { BulkRetries } from '../src/app/bulk-retry.ts';
 import { claimAbandoned, findBulkOperation } from '../src/db/bulk-operations.ts';
 import { newOrderRow, placeOrders } from '../src/db/orders.ts';

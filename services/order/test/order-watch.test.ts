@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { waitFor } from '@oms/platform/testing';
+import { waitFor } from '@oms/devtools/testing';
 import { OrderWatch, preferredWaitMs } from '../src/app/order-watch.ts';
 
 test('the wait preference is read from Prefer (RFC 7240), capped at 30 s, and ignored when it is not a number', () => {

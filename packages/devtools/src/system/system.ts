@@ -4,10 +4,9 @@ import { assetPrefix, consoleFile, consolePaths } from '@oms/console';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { serviceDatabaseName, withDatabaseName } from '../db/database.ts';
+import { ensureTopics, serviceDatabaseName, systemTopics, withDatabaseName } from '@oms/platform';
 import type { AuthKeys } from '../local/auth-keys.ts';
 import { findFreePort } from '../local/ports.ts';
-import { ensureTopics, systemTopics } from '../messaging/topics.ts';
 import { serviceCatalog, type ServiceSpec } from './catalog.ts';
 import { startGateway, type Gateway } from './gateway.ts';
 

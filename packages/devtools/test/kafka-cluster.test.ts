@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { findFreePort, startLocalKafka } from '../src/local/index.ts';
-import { ensureTopics } from '../src/messaging/topics.ts';
+import { ensureTopics } from '@oms/platform';
 import { waitFor } from '../src/testing/index.ts';
 
 const cacheDir = join(import.meta.dirname, '..', '..', '..', '.cache');

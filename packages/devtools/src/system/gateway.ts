@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { problem, PROBLEM_CONTENT_TYPE } from '../http/problem.ts';
+import { problem, PROBLEM_CONTENT_TYPE } from '@oms/platform';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 

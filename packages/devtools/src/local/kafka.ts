@@ -145,7 +145,7 @@ function serverProperties(host: string, node: NodeSpec, all: readonly NodeSpec[]
   const replicas = all.length >= 3 ? 3 : 1;
   const minIsr = replicas === 3 ? 2 : 1;
   return `${[
-    '# Written by packages/platform/src/local/kafka.ts on every start; edits are lost.',
+    '# Written by packages/devtools/src/local/kafka.ts on every start; edits are lost.',
     'process.roles=broker,controller',
     `node.id=${node.nodeId}`,
     // One node: a dynamic quorum of itself. Several: a static quorum of all of them.
