@@ -1,32 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
-import { withDatabaseName } from '@oms/platform';
 import { useTestSystem, waitFor } from '@oms/devtools/testing';
-import { createProduct, createUser, finalOrder, loggedIn, placeOrder, product } from '../e2e/fixtures.ts';
+import { createProduct, createUser, finalOrder, inventoryDefect, loggedIn, placeOrder, product } from '../e2e/fixtures.ts';
 import { assertAccessible, launchBrowser, screenshot } from './browser.ts';
-
-// The inventory participant broken in its own database, as in the operators e2e test: releasing
-// stock fails for good, so a saga that must release ends COMPENSATION_FAILED.
-const BREAK = `
-  create or replace function simulated_defect() returns trigger language plpgsql as $$
-  begin raise exception 'simulated defect: reservations cannot change'; end $$;
-  create trigger simulated_defect before update on reservations for each row execute function simulated_defect();`;
-const FIX = 'drop trigger if exists simulated_defect on reservations';
 
 describe('operator console in Chromium', () => {
   const { api, system } = useTestSystem({ env: { SAGA_RETRY_INITIAL_MS: '150', SAGA_COMPENSATION_MAX_ATTEMPTS: '3', SAGA_SWEEP_INTERVAL_MS: '100' } });
   let browser: Browser;
   let page: Page;
-  let inventoryDb: pg.Client | undefined;
-  const inventorySql = async (text: string) => {
-    if (!inventoryDb) {
-      inventoryDb = new pg.Client({ connectionString: withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `${system().prefix}_inventory`) });
-      await inventoryDb.connect();
-    }
-    await inventoryDb.query(text);
-  };
+  const defect = inventoryDefect(system);
   const url = (path: string) => `${system().baseUrl}${path}`;
   const saga = async (orderId: string) => (await api.get(`/api/admin/sagas/${orderId}`)).body;
   const text = async (selector: string) => (await page.locator(selector).first().textContent())?.trim() ?? '';
@@ -40,7 +23,6 @@ describe('operator console in Chromium', () => {
   const pageErrors: string[] = [];
   after(async () => {
     await browser?.close();
-    await inventoryDb?.end();
     assert.deepEqual(pageErrors, [], 'errors thrown in the page');
   });
 
@@ -131,7 +113,7 @@ describe('operator console in Chromium', () => {
 
   test('a participant breaks: the stuck sagas are listed, a dead letter is replayed, the rest bulk-retried to the end', async () => {
     const sku = await createProduct(api, 20);
-    await inventorySql(BREAK);
+    await defect.breakIt();
     // Inactive users: validation refuses while stock is reserved, so the release is needed, and fails.
     const stuck: string[] = [];
     for (let i = 0; i < 2; i++) stuck.push((await placeOrder(api, await createUser(api, { active: false }), [{ sku, quantity: 1 }])).id);
@@ -149,7 +131,7 @@ describe('operator console in Chromium', () => {
     assert.match(await text(`tr[data-saga="${first}"]`), /compensation failed.*reserveStock/s);
     await assertAccessible(page, 'stuck work');
     await screenshot(page, 'sagas');
-    await inventorySql(FIX);
+    await defect.fix();
 
     // The first: its parked releases replayed, in order, from the dead-letter page.
     await waitFor(async () => (await api.get(`/api/admin/dead-letters/inventory?orderId=${first}`)).body.items, (l) => l.length === 3, 'three parked releases');

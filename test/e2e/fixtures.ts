@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
+import pg from 'pg';
+import { withDatabaseName } from '@oms/platform';
 import { TEST_PASSWORD, waitFor, type ApiClient } from '@oms/devtools/testing';
 
 export { TEST_PASSWORD };
@@ -88,4 +91,31 @@ export async function assertOrdersSettled(api: ApiClient, opts: { userId: string
   const settled = await waitFor(() => product(api, opts.sku), (p) => p.reserved === 0 && p.committed === ready, 'stock to settle', 60_000);
   assert.equal(settled.available + settled.reserved + settled.committed, opts.stock);
   assert.ok(settled.available >= 0);
+}
+
+/**
+ * A defect in the inventory service, simulated in its own database: releasing or committing stock
+ * (an update of a reservation) fails for good, while reserving still works. `breakIt()` and
+ * `fix()` inside a suite whose system is `system()` (`sql()` for other defects); its connection
+ * closes after the suite.
+ */
+export function inventoryDefect(system: () => { prefix: string }): { breakIt(): Promise<void>; fix(): Promise<void>; sql(text: string): Promise<void> } {
+  let db: pg.Client | undefined;
+  const sql = async (text: string) => {
+    if (!db) {
+      db = new pg.Client({ connectionString: withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `${system().prefix}_inventory`) });
+      await db.connect();
+    }
+    await db.query(text);
+  };
+  after(async () => db?.end());
+  return {
+    breakIt: () =>
+      sql(`
+        create or replace function simulated_defect() returns trigger language plpgsql as $$
+        begin raise exception 'simulated defect: reservations cannot change'; end $$;
+        create trigger simulated_defect before update on reservations for each row execute function simulated_defect();`),
+    fix: () => sql('drop trigger if exists simulated_defect on reservations'),
+    sql,
+  };
 }

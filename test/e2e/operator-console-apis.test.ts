@@ -2,12 +2,10 @@
 // saga list's filters with step timestamps, a server-side bulk retry, and the order search.
 // Defects in the inventory service are simulated per SKU in its own database, so only the orders
 // of that SKU are affected.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
-import { withDatabaseName } from '@oms/platform';
 import { useTestSystem, waitFor } from '@oms/devtools/testing';
-import { createProduct, createUser, finalOrder, loggedIn, placeOrder, product } from './fixtures.ts';
+import { createProduct, createUser, finalOrder, inventoryDefect, loggedIn, placeOrder, product } from './fixtures.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are asserted field by field */
 
@@ -26,15 +24,7 @@ describe('operator console APIs: statistics, saga filters, bulk retry, order sea
   const { api, system } = useTestSystem({
     env: { SAGA_RETRY_INITIAL_MS: '150', SAGA_COMPENSATION_MAX_ATTEMPTS: '3', SAGA_SWEEP_INTERVAL_MS: '100', SAGA_STEP_DEADLINE_MS: '120000' },
   });
-  let inventoryDb: pg.Client | undefined;
-  const inventorySql = async (text: string) => {
-    if (!inventoryDb) {
-      inventoryDb = new pg.Client({ connectionString: withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `${system().prefix}_inventory`) });
-      await inventoryDb.connect();
-    }
-    await inventoryDb.query(text);
-  };
-  after(async () => inventoryDb?.end());
+  const defect = inventoryDefect(system);
 
   const stats = async () => {
     const res = await api.get('/api/admin/orders/stats');
@@ -105,8 +95,8 @@ describe('operator console APIs: statistics, saga filters, bulk retry, order sea
   test("the saga list's filters narrow to the sagas asked for; an operator retries the stuck ones in bulk after the fix and they end FAILED", async () => {
     const sku = await createProduct(api, 10);
     const unreservable = await createProduct(api, 10);
-    await inventorySql(breakRelease(sku));
-    await inventorySql(breakReserve(unreservable));
+    await defect.sql(breakRelease(sku));
+    await defect.sql(breakReserve(unreservable));
 
     // Two orders whose release fails for good (COMPENSATION_FAILED), one whose reserve is never answered (retried).
     const inactive = await createUser(api, { active: false });
@@ -163,7 +153,7 @@ describe('operator console APIs: statistics, saga filters, bulk retry, order sea
     assert.ok(board.sagasByState.COMPENSATION_FAILED >= 2 && board.sagasByState.RUNNING >= 1);
 
     // The fix; the parked releases are given up, so the retried ones are not held behind them.
-    await inventorySql(fixRelease(sku));
+    await defect.sql(fixRelease(sku));
     for (const id of stuck) {
       const letters = await waitFor(() => parkedLetters(id), (l) => l.length === 3, `the three parked releases of ${id}`);
       for (const letter of letters) assert.equal((await api.post(`/api/admin/dead-letters/inventory/${letter.id}/discard`)).status, 200);

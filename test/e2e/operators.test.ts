@@ -1,34 +1,17 @@
-import { describe, test, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { CommitStock, prefixed, Topics } from '@oms/contracts';
-import { buildMessage, withDatabaseName } from '@oms/platform';
+import { buildMessage } from '@oms/platform';
 import { useTestSystem, waitFor } from '@oms/devtools/testing';
-import { createProduct, createUser, finalOrder, placeOrder, product } from './fixtures.ts';
-
-// A defect in the inventory service, simulated in its own database: releasing or committing stock
-// (an update of a reservation) fails for good, while reserving still works.
-const BREAK = `
-  create or replace function simulated_defect() returns trigger language plpgsql as $$
-  begin raise exception 'simulated defect: reservations cannot change'; end $$;
-  create trigger simulated_defect before update on reservations for each row execute function simulated_defect();`;
-const FIX = 'drop trigger if exists simulated_defect on reservations';
+import { createProduct, createUser, finalOrder, inventoryDefect, placeOrder, product } from './fixtures.ts';
 
 describe('operators: COMPENSATION_FAILED, dead letters in per-order order, replay, discard, retry', () => {
   const { api, system } = useTestSystem({
     env: { SAGA_RETRY_INITIAL_MS: '150', SAGA_COMPENSATION_MAX_ATTEMPTS: '3', SAGA_SWEEP_INTERVAL_MS: '100' },
   });
   const brokers = (process.env.OMS_TEST_KAFKA_BROKERS ?? '').split(',');
-  let inventoryDb: pg.Client | undefined;
-  const inventorySql = async (text: string) => {
-    if (!inventoryDb) {
-      inventoryDb = new pg.Client({ connectionString: withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `${system().prefix}_inventory`) });
-      await inventoryDb.connect();
-    }
-    await inventoryDb.query(text);
-  };
-  after(async () => inventoryDb?.end());
+  const defect = inventoryDefect(system);
 
   const deadLetters = async (service: string, orderId: string) => (await api.get(`/api/admin/dead-letters/${service}?orderId=${orderId}&status=ALL`)).body.items as any[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- asserted field by field
   const saga = async (orderId: string) => (await api.get(`/api/admin/sagas/${orderId}`)).body;
@@ -50,7 +33,7 @@ describe('operators: COMPENSATION_FAILED, dead letters in per-order order, repla
 
   test('a compensation that cannot succeed stops in COMPENSATION_FAILED; after the fix a replay of its dead letter ends the saga FAILED with the stock back', async () => {
     const sku = await createProduct(api, 10);
-    await inventorySql(BREAK);
+    await defect.breakIt();
     const orderId = await orderStuckInCompensation(sku);
     assert.deepEqual(await product(api, sku), { ...(await product(api, sku)), reserved: 2, available: 8 });
 
@@ -83,7 +66,7 @@ describe('operators: COMPENSATION_FAILED, dead letters in per-order order, repla
     assert.equal(stillBroken.body.code, 'DEAD_LETTER_REPLAY_FAILED');
     assert.equal((await deadLetters('inventory', orderId))[0].status, 'PARKED');
 
-    await inventorySql(FIX);
+    await defect.fix();
     const replayed = await api.post(`/api/admin/dead-letters/inventory/${letters[0].id}/replay`);
     assert.equal(replayed.status, 200, JSON.stringify(replayed.body));
     assert.deepEqual(replayed.body.replayed, withCommit.map((l) => l.id), 'the head, then those behind it, in order');
@@ -96,10 +79,10 @@ describe('operators: COMPENSATION_FAILED, dead letters in per-order order, repla
 
   test("an operator discards the dead letters and retries the saga: the compensation runs again and the saga ends FAILED", async () => {
     const sku = await createProduct(api, 5);
-    await inventorySql(BREAK);
+    await defect.breakIt();
     const orderId = await orderStuckInCompensation(sku);
     await waitFor(() => deadLetters('inventory', orderId), (l) => l.length === 3, 'three parked releases');
-    await inventorySql(FIX);
+    await defect.fix();
     for (const letter of await deadLetters('inventory', orderId)) {
       const discarded = await api.post(`/api/admin/dead-letters/inventory/${letter.id}/discard`);
       assert.equal(discarded.status, 200);

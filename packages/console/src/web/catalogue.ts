@@ -1,9 +1,8 @@
 // Catalogue and customers: products with their stock and a restock form; users with activate /
 // deactivate; payment accounts with credit and what is held.
 import type { VNode } from 'preact';
-import { useState } from 'preact/hooks';
 import { api, query } from './api.ts';
-import { Empty, ErrorBox, fmtMoney, fmtTime, formFields, html, Link, navigate, useData, useLocation } from './ui.ts';
+import { Empty, ErrorBox, fmtMoney, fmtTime, formFields, html, Link, navigate, useAction, useData, useLocation } from './ui.ts';
 
 interface Product {
   sku: string;
@@ -26,23 +25,6 @@ interface Account {
   creditLimit: { amount: number; currency: string };
   held: { amount: number; currency: string };
   available: { amount: number; currency: string };
-}
-
-function useAction(reload: () => void) {
-  const [notice, setNotice] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<unknown>(undefined);
-  const run = async (what: () => Promise<string>) => {
-    setError(undefined);
-    setNotice(undefined);
-    try {
-      setNotice(await what());
-      reload();
-    } catch (e) {
-      setError(e);
-    }
-  };
-  const view = html`${notice ? html`<p class="notice" role="status">${notice}</p>` : null}<${ErrorBox} error=${error} />`;
-  return { run, view };
 }
 
 export function Products(): VNode {

@@ -4,7 +4,7 @@ import type { VNode } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, query } from './api.ts';
 import { services } from './board.ts';
-import { Badge, Confirm, Empty, ErrorBox, fmtTime, html, Link, navigate, shortId, useData, useLocation } from './ui.ts';
+import { Badge, Confirm, Empty, ErrorBox, fmtTime, html, Link, navigate, shortId, useAction, useData, useLocation } from './ui.ts';
 
 interface DeadLetter {
   id: number;
@@ -42,20 +42,10 @@ export function DeadLetters(): VNode {
     (signal) => api<{ items: DeadLetter[]; nextCursor: string | null }>(`/api/admin/dead-letters/${service}${query({ status, orderId: params.get('orderId'), cursor: params.get('cursor'), limit: 50 })}`, { signal }),
     [key],
   );
-  const [notice, setNotice] = useState<string | undefined>(undefined);
-  const [actionError, setActionError] = useState<unknown>(undefined);
+  const action = useAction(reload);
+  const act = action.run;
   const [discarding, setDiscarding] = useState<DeadLetter | undefined>(undefined);
 
-  const act = async (what: () => Promise<string>) => {
-    setActionError(undefined);
-    setNotice(undefined);
-    try {
-      setNotice(await what());
-      reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
   const replay = (d: DeadLetter) =>
     act(async () => {
       const r = await api<{ replayed: number[] }>(`/api/admin/dead-letters/${service}/${d.id}/replay`, { method: 'POST' });
@@ -87,8 +77,7 @@ export function DeadLetters(): VNode {
       </select>
       ${params.get('orderId') ? html`<span>for order <code>${shortId(params.get('orderId')!)}</code> <button type="button" class="link" onClick=${() => go({ orderId: undefined })}>show all orders</button></span>` : null}
     </div>
-    ${notice ? html`<p class="notice" role="status">${notice}</p>` : null}
-    <${ErrorBox} error=${actionError} />
+    ${action.view}
     <${ErrorBox} error=${error} />
     <${Confirm} open=${discarding !== undefined} title="Discard this dead letter?" confirmLabel="Discard" danger=${true} onConfirm=${() => discarding && void discard(discarding)} onClose=${() => setDiscarding(undefined)}>
       <p>Dead letter ${discarding?.id} (${discarding?.type ?? 'unknown type'}) will never be applied. The messages behind it for the same order go on.</p>

@@ -209,3 +209,21 @@ export function formFields(form: HTMLFormElement): Record<string, string> {
   for (const [k, v] of new FormData(form)) if (typeof v === 'string') out[k] = v.trim();
   return out;
 }
+
+/** An operator's action: runs it, shows what it did (or its problem), then reloads the page's data. */
+export function useAction(reload: () => void) {
+  const [notice, setNotice] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const run = async (what: () => Promise<string>) => {
+    setError(undefined);
+    setNotice(undefined);
+    try {
+      setNotice(await what());
+      reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const view = html`${notice ? html`<p class="notice" role="status">${notice}</p>` : null}<${ErrorBox} error=${error} />`;
+  return { run, view };
+}
