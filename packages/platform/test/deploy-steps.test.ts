@@ -12,6 +12,7 @@ import { Admin } from '@platformatic/kafka';
 import { allTopics, dlqTopic, prefixed } from '@oms/contracts';
 import { BaseConfig, ConfigError, loadConfig } from '../src/config.ts';
 import { TokenVerifier } from '../src/http/auth.ts';
+import { waitFor } from '@oms/devtools/testing';
 
 const run = promisify(execFile);
 const src = new URL('../src/', import.meta.url).pathname;
@@ -52,8 +53,10 @@ test('the topics step makes every topic and its dead-letter topic, with the part
   assert.match(out.stdout, new RegExp(`${allTopics.length * 2} topics present .*3 partitions`));
   const admin = new Admin({ clientId: 'deploy-steps', bootstrapBrokers: brokers.split(',') });
   try {
-    const made = (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`)).sort();
-    assert.deepEqual(made, allTopics.flatMap((t) => [prefixed(prefix, t), dlqTopic(prefixed(prefix, t))]).sort());
+    const want = allTopics.flatMap((t) => [prefixed(prefix, t), dlqTopic(prefixed(prefix, t))]).sort();
+    // A new topic reaches every broker's metadata a moment after it is made.
+    const made = await waitFor(async () => (await admin.listTopics()).filter((t) => t.startsWith(`${prefix}.`)).sort(), (names) => names.length === want.length, 'the new topics in the metadata', 10_000);
+    assert.deepEqual(made, want);
     const [described] = await admin.metadata({ topics: [prefixed(prefix, allTopics[0]!)] }).then((m) => [...m.topics.values()]);
     assert.equal(described?.partitionsCount, 3);
   } finally {

@@ -80,8 +80,8 @@ export function Users(): VNode {
     navigate(`/users${query({ q: formFields(event.currentTarget as HTMLFormElement).q })}`);
   };
   return html`<h1>Users</h1>
-    <form class="filters" role="search" aria-label="Search users" onSubmit=${onSearch}>
-      <div><label for="u-q">Name or e-mail contains</label><input id="u-q" name="q" value=${params.get('q') ?? ''} /></div>
+    <form key=${location.search} class="filters" role="search" aria-label="Search users" onSubmit=${onSearch}>
+      <div><label for="u-q">Name or e-mail contains</label><input id="u-q" name="q" defaultValue=${params.get('q') ?? ''} /></div>
       <div class="submit"><button type="submit">Search</button></div>
     </form>
     ${action.view}

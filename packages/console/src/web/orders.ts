@@ -94,15 +94,15 @@ export function Orders(): VNode {
   const invalidId = params.get('invalidId');
   const first = !params.get('cursor');
   return html`<h1>Orders</h1>
-    <form class="filters" role="search" aria-label="Search orders" onSubmit=${onSubmit}>
-      <div><label for="f-id">Order id</label><input id="f-id" name="id" placeholder="uuid" value=${invalidId ?? ''} /></div>
-      <div><label for="f-user">User id or e-mail</label><input id="f-user" name="user" value=${params.get('user') ?? ''} /></div>
-      <div><label for="f-status">Status</label><select id="f-status" name="status" value=${params.get('status') ?? ''}>
+    <form key=${location.search} class="filters" role="search" aria-label="Search orders" onSubmit=${onSubmit}>
+      <div><label for="f-id">Order id</label><input id="f-id" name="id" placeholder="uuid" defaultValue=${invalidId ?? ''} /></div>
+      <div><label for="f-user">User id or e-mail</label><input id="f-user" name="user" defaultValue=${params.get('user') ?? ''} /></div>
+      <div><label for="f-status">Status</label><select id="f-status" name="status">
         <option value="">any</option>${statuses.map((s) => html`<option value=${s} selected=${params.get('status') === s}>${s}</option>`)}
       </select></div>
-      <div><label for="f-sku">SKU</label><input id="f-sku" name="sku" value=${params.get('sku') ?? ''} /></div>
-      <div><label for="f-from">Placed from</label><input id="f-from" name="from" type="datetime-local" step="1" value=${params.get('from') ?? ''} /></div>
-      <div><label for="f-to">until</label><input id="f-to" name="to" type="datetime-local" step="1" value=${params.get('to') ?? ''} /></div>
+      <div><label for="f-sku">SKU</label><input id="f-sku" name="sku" defaultValue=${params.get('sku') ?? ''} /></div>
+      <div><label for="f-from">Placed from</label><input id="f-from" name="from" type="datetime-local" step="1" defaultValue=${params.get('from') ?? ''} /></div>
+      <div><label for="f-to">until</label><input id="f-to" name="to" type="datetime-local" step="1" defaultValue=${params.get('to') ?? ''} /></div>
       <div class="submit"><button type="submit" class="primary">Search</button></div>
     </form>
     ${invalidId ? html`<${ErrorBox} error=${new Problem(400, { code: 'VALIDATION_FAILED', title: 'Not an order id', detail: `${invalidId} is not a UUID.` })} />` : null}

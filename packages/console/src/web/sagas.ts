@@ -104,12 +104,12 @@ export function Sagas(): VNode {
 
   return html`<h1>Stuck work</h1>
     <p class="meta">Sagas that need a person: overdue (the sweeper could not move them), retrying (a command or compensation sent more than once), or compensation failed.</p>
-    <form class="filters" aria-label="Filter sagas" onSubmit=${onSubmit}>
+    <form key=${location.search} class="filters" aria-label="Filter sagas" onSubmit=${onSubmit}>
       <div><label for="s-attention">Why</label><select id="s-attention" name="attention"><option value="">any</option>${attentionKinds.map((k) => html`<option value=${k} selected=${params.get('attention') === k}>${k}</option>`)}</select></div>
       <div><label for="s-state">State</label><select id="s-state" name="state"><option value="">any</option>${states.map((k) => html`<option value=${k} selected=${params.get('state') === k}>${k}</option>`)}</select></div>
-      <div><label for="s-definition">Definition</label><input id="s-definition" name="definition" value=${params.get('definition') ?? ''} placeholder="order-with-payment" /></div>
+      <div><label for="s-definition">Definition</label><input id="s-definition" name="definition" defaultValue=${params.get('definition') ?? ''} placeholder="order-with-payment" /></div>
       <div><label for="s-step">Step</label><select id="s-step" name="step"><option value="">any</option>${steps.map((k) => html`<option value=${k} selected=${params.get('step') === k}>${k}</option>`)}</select></div>
-      <div><label for="s-age">Unchanged for at least (s)</label><input id="s-age" name="minAgeSeconds" type="number" min="0" value=${params.get('minAgeSeconds') ?? ''} /></div>
+      <div><label for="s-age">Unchanged for at least (s)</label><input id="s-age" name="minAgeSeconds" type="number" min="0" defaultValue=${params.get('minAgeSeconds') ?? ''} /></div>
       <div class="submit"><button type="submit">Filter</button></div>
     </form>
     <div class="actions">

@@ -78,13 +78,13 @@ export function outboxInsertKeyedBy(messages: readonly OutgoingMessage[], rowsIn
      order by m.n`;
 }
 
-/** Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). */
 /** Rows waiting to be published, and how old the oldest is (for the metrics). */
 export async function outboxBacklog(pool: pg.Pool): Promise<{ rows: number; oldestAgeSeconds: number }> {
   const { rows } = await pool.query<{ rows: number; age: number | null }>('select count(*)::int as rows, extract(epoch from now() - min(created_at))::float8 as age from outbox');
   return { rows: rows[0]?.rows ?? 0, oldestAgeSeconds: Math.max(0, rows[0]?.age ?? 0) };
 }
 
+/** Writes messages into the outbox inside the caller's transaction (rule 1: no dual writes). */
 export async function enqueue(trx: QueryExecutorProvider, messages: readonly OutgoingMessage[]): Promise<void> {
   if (messages.length === 0) return;
   await outboxInsert(messages).execute(trx);
