@@ -16,7 +16,7 @@ interface Reply {
 const timing = { now: 1_000_000, defaultDeadlineMs: 30_000, invokeRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 3 }, compensationRetry: { initialIntervalMs: 2_000, backoffCoefficient: 2, maxIntervalMs: 60_000, maxAttempts: 8 } };
 const refused = [{ code: 'USER_INACTIVE' as const, message: 'inactive' }];
 const decide = (def: SagaDefinition, instance: SagaInstance, r: Reply): Decision =>
-  r.compensated ? onCompensated(def, instance, r.stepId) : onStepResult(def, instance, r.stepId, r.ok, r.ok ? [] : refused, timing);
+  r.compensated ? onCompensated(def, instance, r.stepId, timing) : onStepResult(def, instance, r.stepId, r.ok, r.ok ? [] : refused, timing);
 
 const [a, b, c, unknown] = ['aaaaaaaa-0000-4000-8000-000000000001', 'bbbbbbbb-0000-4000-8000-000000000002', 'cccccccc-0000-4000-8000-000000000003', 'dddddddd-0000-4000-8000-000000000004'];
 /** Runs `fn` with Math.random replaced by the same fixed sequence each time (retry jitter draws from it). */

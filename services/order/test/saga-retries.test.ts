@@ -146,7 +146,7 @@ describe('every step outcome in every saga state', () => {
   const run = (fns: ((i: SagaInstance) => SagaInstance)[]) => fns.reduce((i, f) => f(i), startSaga(def, orderId, at(0)).instance);
   const ok = (step: string) => (i: SagaInstance) => onStepResult(def, i, step, true, [], t).instance;
   const refuse = (step: string) => (i: SagaInstance) => onStepResult(def, i, step, false, inactive, t).instance;
-  const comp = (step: string) => (i: SagaInstance) => onCompensated(def, i, step).instance;
+  const comp = (step: string) => (i: SagaInstance) => onCompensated(def, i, step, t).instance;
   const cancel = (i: SagaInstance) => onCancel(def, i, t).instance;
   const giveUp = (i: SagaInstance) => {
     let x = i;
@@ -176,7 +176,7 @@ describe('every step outcome in every saga state', () => {
       for (const outcome of ['success', 'refusal', 'compensated'] as const) {
         test(`${label}: ${step} answers ${outcome}`, () => {
           const d =
-            outcome === 'compensated' ? onCompensated(def, instance, step) : onStepResult(def, instance, step, outcome === 'success', outcome === 'refusal' ? inactive : [], t);
+            outcome === 'compensated' ? onCompensated(def, instance, step, t) : onStepResult(def, instance, step, outcome === 'success', outcome === 'refusal' ? inactive : [], t);
           const before = instance.steps[step]!.status;
           const expected = outcome === 'compensated' ? before === 'COMPENSATING' || before === 'COMPENSATION_FAILED' : before === 'WAITING' && instance.state === 'RUNNING';
           if (!expected) {
