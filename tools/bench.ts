@@ -14,7 +14,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import * as hdr from 'hdr-histogram-js';
+import { newHistogram, percentiles, type Percentiles } from './lib/percentiles.ts';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
 import { prefixed, Topics } from '@oms/contracts';
 import { batchingBetween, snapshotCounters } from './lib/service-metrics.ts';
@@ -58,7 +58,6 @@ const { values: args } = parseArgs({
 const root = new URL('../', import.meta.url).pathname;
 const log = (line: string) => console.log(`• ${line}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const newHistogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
 const paymentEnabled = args.payment !== 'off';
 
 interface Phase {
@@ -72,18 +71,6 @@ interface Phase {
   sagaMs: Percentiles;
   sustained: boolean;
 }
-interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-}
-const percentiles = (h: hdr.Histogram): Percentiles => ({
-  p50: +(h.getValueAtPercentile(50) / 1000).toFixed(1),
-  p95: +(h.getValueAtPercentile(95) / 1000).toFixed(1),
-  p99: +(h.getValueAtPercentile(99) / 1000).toFixed(1),
-  max: +(h.maxValue / 1000).toFixed(1),
-});
 
 // ---- the system under test -------------------------------------------------------------------
 let infra: Infra | undefined;

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, inventoryDefect, loggedIn, placeOrder, product } from './fixtures.ts';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are asserted field by field */
 
 const DEFECT = `create or replace function simulated_defect() returns trigger language plpgsql as $$
   begin raise exception 'simulated defect: reservations of this SKU cannot change'; end $$`;
@@ -38,7 +37,7 @@ describe('operator console APIs: statistics, saga filters, bulk retry, order sea
     return (res.body.items as { orderId: string }[]).map((s) => s.orderId);
   };
   const parkedLetters = async (orderId: string) => (await api.get(`/api/admin/dead-letters/inventory?orderId=${orderId}`)).body.items as { id: number }[];
-  const sum = (rows: any[], field: string) => rows.reduce((total, row) => total + row[field], 0);
+  const sum = (rows: Record<string, number>[], field: string) => rows.reduce((total, row) => total + (row[field] ?? 0), 0);
 
   test('the statistics count every status and state, and the last 15 minutes move as orders complete', async () => {
     const customer = await loggedIn(api);

@@ -25,6 +25,19 @@ function fits(part: CursorPart, value: unknown): boolean {
   }
 }
 
+/** Where a list ordered by (a time, an id) stopped: what its cursor holds. */
+export interface TimeIdPosition {
+  at: string;
+  id: string;
+}
+
+/** The (time, id) position a list's cursor holds, checked as decodeCursor does; undefined without a cursor. */
+export function decodeTimeIdCursor(cursor: string | undefined): TimeIdPosition | undefined {
+  if (!cursor) return undefined;
+  const [at, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
+  return { at: String(at), id: String(id) };
+}
+
 /**
  * The values of a cursor this API returned, each checked against its part: a cursor of the right
  * shape but the wrong content (`["x","y"]`) is refused here with 400, never handed to a query.

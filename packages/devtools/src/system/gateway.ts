@@ -24,6 +24,9 @@ function docsIndex(services: readonly string[]): string {
   return `<!doctype html><meta charset="utf-8"><title>OMS API docs</title><h1>Order Management System API</h1><ul>${links}</ul>`;
 }
 
+/** A page the gateway answers itself (say the local mail catcher's), for GET requests under its prefix. */
+export type LocalPage = (path: string) => { status: number; type: string; body: string; headers?: Record<string, string> };
+
 /**
  * The one public base URL: forwards each request by path prefix to the service that owns it,
  * round-robin over the service's instances. Plain proxy over keep-alive connections; services
@@ -32,8 +35,6 @@ function docsIndex(services: readonly string[]): string {
  * reached a service, so resending it is safe for any method; a request body is read whole first
  * (it is at most 1 MiB) so that it can be resent.
  */
-/** A page the gateway answers itself (say the local mail catcher's), for GET requests under its prefix. */
-export type LocalPage = (path: string) => { status: number; type: string; body: string; headers?: Record<string, string> };
 
 export async function startGateway(opts: { port: number; host?: string; routes: readonly Route[]; pages?: Record<string, LocalPage> }): Promise<Gateway> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });

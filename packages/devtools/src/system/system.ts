@@ -111,6 +111,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         DATABASE_URL: withDatabaseName(opts.databaseUrl, serviceDatabaseName(opts.prefix, spec.name)),
         KAFKA_BROKERS: opts.brokers,
         OMS_TOPIC_PREFIX: opts.prefix,
+        // The topics were made above, with this system's partitions and copies.
+        OMS_CREATE_TOPICS: 'false',
         OMS_DEMO_DATA: opts.demoData ? 'true' : 'false',
         LOG_LEVEL: opts.logLevel ?? 'info',
         OMS_PARENT_PID: String(process.pid),

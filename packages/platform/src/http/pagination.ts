@@ -1,11 +1,17 @@
 import Type, { type TSchema } from 'typebox';
-import { encodeCursor } from '../cursor.ts';
+import { sql, type RawBuilder } from 'kysely';
+import { encodeCursor, type TimeIdPosition } from '../cursor.ts';
 
 /** The query fields every cursor-paginated list takes. */
 export const pageQueryFields = {
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
   cursor: Type.Optional(Type.String()),
 };
+
+/** The rows after `position` in a newest-first list ordered by (`timeColumn` desc, id desc). */
+export function olderThan(timeColumn: string, position: TimeIdPosition): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(timeColumn)}, id) < (${position.at}::timestamptz, ${position.id}::uuid)`;
+}
 
 /** `{items, nextCursor}`: a page of `item`s and the cursor of the next page (null on the last). */
 export function Page<T extends TSchema>(item: T) {

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { TimeIdPosition } from '@oms/platform';
 import type { NotificationDb, WebhookEndpointRow } from './schema.ts';
 import type { AttemptVerdict } from '../domain/webhooks.ts';
 
@@ -130,12 +131,12 @@ export async function findEndpoint(db: Kysely<NotificationDb>, id: string): Prom
   return db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listEndpoints(db: Kysely<NotificationDb>, filter: { ownerId?: string; after?: { createdAt: string; id: string }; limit: number }): Promise<WebhookEndpointRow[]> {
+export async function listEndpoints(db: Kysely<NotificationDb>, filter: { ownerId?: string; after?: TimeIdPosition | undefined; limit: number }): Promise<WebhookEndpointRow[]> {
   let q = db.selectFrom('webhook_endpoints').selectAll();
   if (filter.ownerId) q = q.where('owner_id', '=', filter.ownerId);
   if (filter.after) {
-    const { createdAt, id } = filter.after;
-    q = q.where((eb) => eb.or([eb('created_at', '>', new Date(createdAt)), eb.and([eb('created_at', '=', new Date(createdAt)), eb('id', '>', id)])]));
+    const { at, id } = filter.after;
+    q = q.where((eb) => eb.or([eb('created_at', '>', new Date(at)), eb.and([eb('created_at', '=', new Date(at)), eb('id', '>', id)])]));
   }
   return q.orderBy('created_at').orderBy('id').limit(filter.limit).execute();
 }

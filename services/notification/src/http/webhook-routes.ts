@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Type, { type Static } from 'typebox';
 import type { Kysely } from 'kysely';
-import { actor, AppError, decodeCursor, mayAccess, Page, pageOf, pageQueryFields, principalOf, type HttpServer } from '@oms/platform';
+import { actor, AppError, decodeCursor, decodeTimeIdCursor, mayAccess, Page, pageOf, pageQueryFields, principalOf, type HttpServer } from '@oms/platform';
 import type { FastifyRequest } from 'fastify';
 import type { NotificationDb, WebhookEndpointRow } from '../db/schema.ts';
 import { createEndpoint, deleteEndpoint, findEndpoint, listDeliveries, listEndpoints, retryDelivery, rotateSecret, updateEndpoint, type DeliveryView } from '../db/webhooks.ts';
@@ -113,13 +113,8 @@ export function webhookRoutes(app: HttpServer, db: Kysely<NotificationDb>, opts:
   app.get('/api/webhooks', { config: auth, schema: { tags, querystring: ListQuery, response: { 200: Page(EndpointDto) } } }, async (request) => {
     const { limit, cursor } = request.query;
     const principal = principalOf(request);
-    let after: { createdAt: string; id: string } | undefined;
-    if (cursor) {
-      const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
-      after = { createdAt: String(createdAt), id: String(id) };
-    }
     // Everyone lists their own endpoints; an operator reaches another's by its id.
-    const rows = await listEndpoints(db, { ownerId: principal.id, after, limit: limit + 1 });
+    const rows = await listEndpoints(db, { ownerId: principal.id, after: decodeTimeIdCursor(cursor), limit: limit + 1 });
     const page = pageOf(rows, limit, (last) => [last.created_at.toISOString(), last.id]);
     return { items: page.rows.map(toEndpointDto), nextCursor: page.nextCursor };
   });

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { olderThan, type TimeIdPosition } from '@oms/platform';
 import type { SagaFilter } from './saga-admin.ts';
 import type { BulkOperationsTable, OrderDb } from './schema.ts';
 
@@ -33,9 +34,9 @@ export async function findBulkOperation(db: Kysely<OrderDb>, id: string): Promis
 }
 
 /** Newest first; keyset pagination on (started_at, id). */
-export async function listBulkOperations(db: Kysely<OrderDb>, page: { limit: number; after?: { startedAt: string; id: string } }): Promise<BulkOperationRow[]> {
+export async function listBulkOperations(db: Kysely<OrderDb>, page: { limit: number; after?: TimeIdPosition | undefined }): Promise<BulkOperationRow[]> {
   let q = db.selectFrom('bulk_operations').selectAll();
-  if (page.after) q = q.where(sql<boolean>`(started_at, id) < (${page.after.startedAt}::timestamptz, ${page.after.id}::uuid)`);
+  if (page.after) q = q.where(olderThan('started_at', page.after));
   return q.orderBy('started_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
 }
 

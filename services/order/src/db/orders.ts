@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { olderThan, type TimeIdPosition } from '@oms/platform';
 import type { Contact, FailureReason, OrderStatus } from '@oms/contracts';
 import type { OrderDb, OrderItem, OrdersTable } from './schema.ts';
 
@@ -133,7 +134,7 @@ export interface ListFilter {
   from?: Date;
   to?: Date;
   limit: number;
-  after?: { createdAt: string; id: string };
+  after?: TimeIdPosition | undefined;
 }
 
 /** Newest first; keyset pagination on (created_at, id) so pages stay stable while orders arrive. */
@@ -147,7 +148,7 @@ export async function listOrders(db: Kysely<OrderDb>, filter: ListFilter): Promi
   if (filter.to) q = q.where('created_at', '<', filter.to);
   if (filter.after) {
     const after = filter.after;
-    q = q.where(sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+    q = q.where(olderThan('created_at', after));
   }
   return q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { actor, AppError, decodeCursor, Page, pageOf, pageQueryFields, principalOf, type HttpServer } from '@oms/platform';
+import { actor, AppError, decodeTimeIdCursor, Page, pageOf, pageQueryFields, principalOf, type HttpServer } from '@oms/platform';
 import { BULK_RETRY_KIND, type BulkRetries } from '../app/bulk-retry.ts';
 import { findBulkOperation, listBulkOperations, type BulkOperationRow } from '../db/bulk-operations.ts';
 import type { SagaFilter } from '../db/saga-admin.ts';
@@ -77,12 +77,7 @@ export function bulkOperationRoutes(app: HttpServer, db: Kysely<OrderDb>, bulkRe
 
   app.get('/api/admin/bulk-operations', { config: operatorOnly, schema: { tags, querystring: ListQuery, response: { 200: Page(BulkOperationDto) } } }, async (request) => {
     const { limit, cursor } = request.query;
-    let after: { startedAt: string; id: string } | undefined;
-    if (cursor) {
-      const [startedAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
-      after = { startedAt: String(startedAt), id: String(id) };
-    }
-    const rows = await listBulkOperations(db, { limit: limit + 1, after });
+    const rows = await listBulkOperations(db, { limit: limit + 1, after: decodeTimeIdCursor(cursor) });
     const page = pageOf(rows, limit, (last) => [last.started_at.toISOString(), last.id]);
     return { items: page.rows.map(toBulkOperationDto), nextCursor: page.nextCursor };
   });

@@ -3,7 +3,7 @@ import { FinalStatuses } from '@oms/contracts';
 import {
   actor,
   AppError,
-  decodeCursor,
+  decodeTimeIdCursor,
   mayAccess,
   pageOf,
   principalOf,
@@ -121,11 +121,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
     const principal = principalOf(request);
     // A customer lists their own orders, whatever the query names.
     const userId = principal.role === 'operator' ? request.query.userId : principal.id;
-    let after: { createdAt: string; id: string } | undefined;
-    if (cursor) {
-      const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
-      after = { createdAt: String(createdAt), id: String(id) };
-    }
+    const after = decodeTimeIdCursor(cursor);
     const rows = await listOrders(db, { userId, status, sku, from: from ? new Date(from) : undefined, to: to ? new Date(to) : undefined, limit: limit + 1, after });
     const page = pageOf(rows, limit, (last) => [last.created_at.toISOString(), last.id]);
     const histories = await historiesOf(db, page.rows.map((row) => row.id));

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { olderThan, type TimeIdPosition } from '@oms/platform';
 import type { Role } from '@oms/contracts';
 import type { UserDb, UsersTable } from './schema.ts';
 
@@ -40,7 +41,7 @@ export interface UserListFilter {
   q?: string;
   role?: Role;
   /** The (created_at, id) of the previous page's last user: this page starts after it. */
-  after?: { createdAt: string; id: string };
+  after?: TimeIdPosition | undefined;
   limit: number;
 }
 
@@ -59,7 +60,7 @@ export async function listUsers(db: Kysely<UserDb>, filter: UserListFilter): Pro
     query = query.where((eb) => eb.or([eb('name', 'ilike', pattern), eb('email', 'ilike', pattern)]));
   }
   if (filter.role !== undefined) query = query.where('role', '=', filter.role);
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
+  if (filter.after) query = query.where(olderThan('created_at', filter.after));
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
 }
 

@@ -1,4 +1,4 @@
-import { actor, AppError, decodeCursor, mayAccess, pageOf, principalOf, type HttpServer } from '@oms/platform';
+import { actor, AppError, decodeTimeIdCursor, mayAccess, pageOf, principalOf, type HttpServer } from '@oms/platform';
 import type { Kysely } from 'kysely';
 import type { Credentials } from '../app/credentials.ts';
 import type { UserDb } from '../db/schema.ts';
@@ -15,12 +15,7 @@ export function userRoutes(app: HttpServer, db: Kysely<UserDb>, credentials: Cre
 
   app.get('/api/users', { config: { auth: 'operator' }, schema: { querystring: ListUsersQuery, response: { 200: UserPage } } }, async (request) => {
     const { email, q, role, limit, cursor } = request.query;
-    let after: { createdAt: string; id: string } | undefined;
-    if (cursor) {
-      const [createdAt, id] = decodeCursor(cursor, ['timestamp', 'uuid']);
-      after = { createdAt: String(createdAt), id: String(id) };
-    }
-    const rows = await listUsers(db, { email, q, role, after, limit: limit + 1 });
+    const rows = await listUsers(db, { email, q, role, after: decodeTimeIdCursor(cursor), limit: limit + 1 });
     const page = pageOf(rows, limit, (last) => [last.created_at.toISOString(), last.id]);
     return { items: page.rows.map(toUserDto), nextCursor: page.nextCursor };
   });
