@@ -14,6 +14,7 @@ import { ensureTopics, systemTopics } from './messaging/topics.ts';
 import { startInboxPruner } from './messaging/inbox.ts';
 import { createHttpServer, type HttpServer } from './http/server.ts';
 import { TokenVerifier } from './http/auth.ts';
+import { startTelemetry } from './telemetry.ts';
 
 export type BaseConfigValues = Static<TObject<typeof BaseConfig>>;
 export type ServiceConfig<P extends TProperties> = BaseConfigValues & Static<TObject<P>>;
@@ -66,6 +67,8 @@ async function untilDatabaseReachable(url: string, logger: Logger): Promise<void
 export async function runService<DB, P extends TProperties>(def: ServiceDefinition<DB, P>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const config = loadConfig({ ...BaseConfig, ...def.config }, env) as unknown as ServiceConfig<P>;
   const logger = createLogger(def.name, config.LOG_LEVEL);
+  const telemetry = await startTelemetry(def.name, env);
+  if (telemetry.endpoint) logger.info({ endpoint: telemetry.endpoint }, 'traces are exported over OTLP/HTTP');
   // Before anything else: a bad key set is a configuration error, reported at once.
   const verifier = new TokenVerifier({ publicKeys: config.OMS_AUTH_PUBLIC_KEYS, issuer: config.OMS_AUTH_ISSUER, audience: config.OMS_AUTH_AUDIENCE });
   const brokers = config.KAFKA_BROKERS.split(',').map((b) => b.trim());
@@ -151,6 +154,8 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
       await relay.stop();
       await pruner.stop();
       await database.close();
+      // The last spans go out before the process ends.
+      await telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
       logger.info('stopped');
     })());
   return { url, stop };

@@ -13,6 +13,7 @@ import { AppError } from '../errors.ts';
 import { AccessRules, authorize, type TokenVerifier } from './auth.ts';
 import type { Logger } from '../logger.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem.ts';
+import { context, contextOf, endSpan, SpanKind, startSpan, trace, withOrderId, type Context, type Span } from '../telemetry.ts';
 
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
 
@@ -67,6 +68,11 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   // Closed by default: a route that declares no access rule is a startup error, not an open door.
   // Only the OpenAPI UI's own routes (registered by its plugin) are public without saying so.
   app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function (this: ThisParameterType<typeof handler>, request, reply) {
+      const t = traced.get(request);
+      return t ? context.with(t.ctx, handler, this, request, reply) : handler.call(this, request, reply);
+    };
     const rule = (route.config as { auth?: unknown } | undefined)?.auth;
     if (rule === undefined && route.url.startsWith('/docs/')) {
       route.config = { ...route.config, auth: 'public' };
@@ -75,8 +81,36 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     if (!AccessRules.includes(rule as never)) throw new Error(`route ${route.method.toString()} ${route.url} declares no access rule (config.auth: ${AccessRules.join(' | ')})`);
   });
   app.decorateRequest('principal', null);
+  // Each request's handler runs in its context: its server span (tracing on; child of a caller's
+  // traceparent header) and the order its path names, for the messages it sends and its log lines.
+  const traced = new WeakMap<object, { ctx: Context; span?: Span }>();
+  app.addHook('onRequest', (request, _reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const header = request.headers.traceparent;
+    const parent = contextOf(typeof header === 'string' ? header : undefined);
+    const span =
+      route === '/metrics' || route.startsWith('/health/')
+        ? undefined
+        : startSpan(`${request.method} ${route}`, SpanKind.SERVER, parent, { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0], 'oms.service': opts.service });
+    const params = (request.params ?? {}) as Record<string, unknown>;
+    const orderId = params.orderId ?? (route.startsWith('/api/orders/:id') ? params.id : undefined);
+    if (span || typeof orderId === 'string') {
+      let ctx = span ? trace.setSpan(parent, span) : parent;
+      if (typeof orderId === 'string') {
+        ctx = withOrderId(ctx, orderId);
+        span?.setAttribute('oms.order_id', orderId);
+      }
+      traced.set(request, span ? { ctx, span } : { ctx });
+    }
+    done();
+  });
   // Per route pattern (never the raw URL: ids would make a series each), and status.
   app.addHook('onResponse', (request, reply, done) => {
+    const span = traced.get(request)?.span;
+    if (span) {
+      span.setAttribute('http.response.status_code', reply.statusCode);
+      endSpan(span, reply.statusCode >= 500 ? `HTTP ${reply.statusCode}` : undefined);
+    }
     const route = request.routeOptions.url ?? 'unmatched';
     if (route !== '/metrics') {
       httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import { backoffMs, type RetryPolicy } from '../retry.ts';
 import { applyInTransaction, type DecodedMessage, type MessageHandler } from './apply.ts';
 import { parkBehind, parkFailed, storableText, type ParkedRecord } from './dead-letters.ts';
+import { context, contextOf, endSpan, messageContext, setMessageContext, SpanKind, startSpan, trace, withOrderId, type Span } from '../telemetry.ts';
 
 export { applyInTransaction, batchHandler, messageApplier, type Applied, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler } from './apply.ts';
 
@@ -166,6 +167,8 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
    * such topic, a broker refusing the record) is logged, never waited for.
    */
   async function deadLetter(m: KafkaMessage, reason: string, decoded?: DecodedMessage): Promise<void> {
+    endSpan(handling.get(m), `dead-lettered: ${reason}`);
+    handling.delete(m);
     logger.warn({ topic: m.topic, partition: m.partition, offset: String(m.offset), orderId: decoded?.orderId, reason }, 'message dead-lettered');
     try {
       await retryTransientOnly(() => parkFailed(opts.db, parkedRecord(m, decoded), reason));
@@ -218,11 +221,43 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   const retryTransient = <T>(fn: () => Promise<T>) => retryWhile(fn, true);
   const retryTransientOnly = <T>(fn: () => Promise<T>) => retryWhile(fn, false);
 
-  /** Applies a batch in one transaction; returns the orders whose messages were held back behind a parked one. */
+  /**
+   * Applies a batch in one transaction; returns the orders whose messages were held back behind a
+   * parked one. A batch of one runs in its message's context (its log lines carry its order id
+   * and trace id); a larger one serves many orders at once.
+   */
   async function apply(batch: readonly DecodedMessage[]): Promise<ReadonlySet<string>> {
-    const { after, held } = await opts.db.transaction().execute((trx) => applyInTransaction(trx, opts.handler, topicPrefix, batch, true));
+    const run = () => opts.db.transaction().execute((trx) => applyInTransaction(trx, opts.handler, topicPrefix, batch, true));
+    const { after, held } = batch.length === 1 ? await context.with(messageContext(batch[0]!), run) : await run();
     after();
     return held;
+  }
+
+  // The consumer span of each message being handled (tracing on), child of the trace in its
+  // record's traceparent header; ended once the message is applied, parked or dead-lettered.
+  const handling = new Map<KafkaMessage, Span>();
+  function beginHandling(m: KafkaMessage): void {
+    const parent = contextOf(m.headers.get('traceparent'));
+    const span = startSpan(`process ${m.topic}`, SpanKind.CONSUMER, parent, {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': m.topic,
+      'messaging.destination.partition.id': String(m.partition),
+      'messaging.kafka.offset': Number(m.offset),
+      'messaging.consumer.group.name': groupId,
+    });
+    if (span) handling.set(m, span);
+  }
+  /** The message's context from here on: its span (if any) and its order id. */
+  function handlingContext(m: KafkaMessage, decoded: DecodedMessage): void {
+    const span = handling.get(m);
+    span?.setAttributes({ 'oms.order_id': decoded.orderId, 'oms.message.type': decoded.type, 'messaging.message.id': decoded.messageId });
+    const base = context.active();
+    setMessageContext(decoded, withOrderId(span ? trace.setSpan(base, span) : base, decoded.orderId));
+  }
+  function endHandling(error?: string): void {
+    for (const span of handling.values()) endSpan(span, error);
+    handling.clear();
   }
 
   /**
@@ -254,8 +289,11 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   async function processBatch(batch: KafkaMessage[]): Promise<void> {
     const readable: { raw: KafkaMessage; decoded: DecodedMessage }[] = [];
     for (const m of batch) {
+      beginHandling(m);
       try {
-        readable.push({ raw: m, decoded: decodeMessage(m.value) });
+        const decoded = decodeMessage(m.value);
+        handlingContext(m, decoded);
+        readable.push({ raw: m, decoded });
       } catch (error) {
         if (!(error instanceof UnreadableMessageError)) throw error;
         await deadLetter(m, error.message);
@@ -276,9 +314,12 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       // Per-order ordering: a message for an order with a parked message waits behind it, or is
       // applied after all if that one was replayed in the meantime.
       for (const r of readable) {
-        if (held.has(r.decoded.orderId) && !(await parkedBehind(r.raw, r.decoded))) await applyAlone(r.raw, r.decoded);
+        if (!held.has(r.decoded.orderId)) continue;
+        handling.get(r.raw)?.setAttribute('oms.parked_behind', true);
+        if (!(await parkedBehind(r.raw, r.decoded))) await applyAlone(r.raw, r.decoded);
       }
     }
+    endHandling();
     commitOffsets(batch);
   }
 
@@ -338,6 +379,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       } catch (error) {
         if (!running) break;
         // Never skip a batch: put it back and try again, or a later commit would pass over it.
+        endHandling(`batch failed, retried: ${(error as Error).message}`);
         logger.error({ err: error }, 'consumer batch failed; retrying it');
         queue.unshift(...batch);
         await pause(1_000);

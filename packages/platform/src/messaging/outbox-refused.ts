@@ -65,8 +65,8 @@ export async function getRefused(db: AnyDb, id: number): Promise<RefusedMessage>
 export async function resendRefused(db: AnyDb, id: number): Promise<RefusedMessage> {
   const { rows } = await sql<Row & { outbox_id: number }>`
     with moved as (delete from outbox_refused where id = ${id} returning *),
-         queued as (insert into outbox (topic, message_key, message_id, value)
-                    select topic, message_key, message_id, value from moved returning id)
+         queued as (insert into outbox (topic, message_key, message_id, value, traceparent)
+                    select topic, message_key, message_id, value, traceparent from moved returning id)
     select m.id, m.topic, m.message_key, m.message_id::text, octet_length(m.value) as bytes, m.reason, m.created_at, m.refused_at
       from moved m, queued`.execute(db);
   if (!rows[0]) throw new AppError('REFUSED_MESSAGE_NOT_FOUND', `refused outbox message ${id} does not exist`);

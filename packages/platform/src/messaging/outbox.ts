@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import { Lease } from '../db/lease.ts';
 import { Sleeper } from '../sleeper.ts';
 import { outboxProduceRequests, outboxRecordsPublished } from '../metrics.ts';
+import { context, messageContext, messageCreated, type Context } from '../telemetry.ts';
 
 /** A message ready for the outbox: the topic is already prefixed. */
 export interface OutgoingMessage {
@@ -16,6 +17,8 @@ export interface OutgoingMessage {
   key: string;
   messageId: string;
   value: string;
+  /** The W3C traceparent of the message's producer span; null when tracing is off. */
+  traceparent: string | null;
 }
 
 export interface MessageOrigin {
@@ -23,6 +26,8 @@ export interface MessageOrigin {
   correlationId?: string;
   /** The message being handled, if any: becomes causationId. */
   causedBy?: Pick<TypedEnvelope<unknown>, 'messageId' | 'correlationId'>;
+  /** The trace the message continues: the handled message's (causedBy), else the current context (the HTTP request's). */
+  trace?: Context;
 }
 
 /** Builds the envelope for `def`; the Kafka key is the order id (rule 3: ordering per order). */
@@ -43,7 +48,10 @@ export function buildMessage<D extends MessageDefinition>(
     occurredAt: new Date().toISOString(),
     payload,
   };
-  return { topic: topicPrefix ? `${topicPrefix}.${def.topic}` : def.topic, key: origin.orderId, messageId, value: JSON.stringify(envelope) };
+  const topic = topicPrefix ? `${topicPrefix}.${def.topic}` : def.topic;
+  const parent = origin.trace ?? (origin.causedBy ? messageContext(origin.causedBy) : context.active());
+  const traceparent = messageCreated(parent, { topic, messageId, orderId: origin.orderId, type: def.type });
+  return { topic, key: origin.orderId, messageId, value: JSON.stringify(envelope), traceparent };
 }
 
 /**
@@ -59,9 +67,10 @@ export function outboxCommitted(): void {
 /** The insert of `messages` into the outbox as SQL, to run alone or as one part of a larger statement. */
 export function outboxInsert(messages: readonly OutgoingMessage[]): RawBuilder<unknown> {
   return sql`
-    insert into outbox (topic, message_key, message_id, value)
+    insert into outbox (topic, message_key, message_id, value, traceparent)
     select * from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
-                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[])`;
+                         ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[],
+                         ${messages.map((m) => m.traceparent)}::text[])`;
 }
 
 /**
@@ -70,10 +79,11 @@ export function outboxInsert(messages: readonly OutgoingMessage[]): RawBuilder<u
  */
 export function outboxInsertKeyedBy(messages: readonly OutgoingMessage[], rowsIn: string): RawBuilder<unknown> {
   return sql`
-    insert into outbox (topic, message_key, message_id, value)
-    select m.topic, m.message_key, m.message_id, m.value
+    insert into outbox (topic, message_key, message_id, value, traceparent)
+    select m.topic, m.message_key, m.message_id, m.value, m.traceparent
       from unnest(${messages.map((m) => m.topic)}::text[], ${messages.map((m) => m.key)}::text[],
-                  ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[]) with ordinality as m(topic, message_key, message_id, value, n)
+                  ${messages.map((m) => m.messageId)}::uuid[], ${messages.map((m) => m.value)}::text[],
+                  ${messages.map((m) => m.traceparent)}::text[]) with ordinality as m(topic, message_key, message_id, value, traceparent, n)
       join ${sql.table(rowsIn)} p on p.id::text = m.message_key
      order by m.n`;
 }
@@ -89,6 +99,17 @@ export async function enqueue(trx: QueryExecutorProvider, messages: readonly Out
   if (messages.length === 0) return;
   await outboxInsert(messages).execute(trx);
 }
+
+interface OutboxRow {
+  id: number;
+  topic: string;
+  message_key: string;
+  value: string;
+  traceparent: string | null;
+}
+
+/** An outbox row as a Kafka record: its trace, when it has one, in the W3C `traceparent` header. */
+const record = (r: OutboxRow) => ({ topic: r.topic, key: r.message_key, value: r.value, ...(r.traceparent ? { headers: { traceparent: r.traceparent } } : {}) });
 
 export interface OutboxRelayOptions {
   pool: pg.Pool;
@@ -194,16 +215,16 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
 
   async function publishBatch(): Promise<number> {
     sleeper.clear(); // what committed before this select is in it
-    const { rows } = await pool.query<{ id: number; topic: string; message_key: string; value: string }>({
+    const { rows } = await pool.query<OutboxRow>({
       name: 'outbox-next',
       text: `with sent as (${deleteSent})
-             select id, topic, message_key, value from outbox where id <> all($1::bigint[]) order by id limit $2`,
+             select id, topic, message_key, value, traceparent from outbox where id <> all($1::bigint[]) order by id limit $2`,
       values: [published, batchSize],
     });
     published = [];
     if (rows.length === 0) return 0;
     try {
-      await producer.send({ messages: rows.map((r) => ({ topic: r.topic, key: r.message_key, value: r.value })) });
+      await producer.send({ messages: rows.map(record) });
       published = rows.map((r) => r.id);
       outboxProduceRequests.inc();
       outboxRecordsPublished.inc(rows.length);
@@ -219,10 +240,10 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
    * outbox_refused with the reason (and is logged), the others are sent. A row that fails for
    * another reason stops here, as a whole batch would.
    */
-  async function publishOneByOne(rows: readonly { id: number; topic: string; message_key: string; value: string }[]): Promise<void> {
+  async function publishOneByOne(rows: readonly OutboxRow[]): Promise<void> {
     for (const r of rows) {
       try {
-        await producer.send({ messages: [{ topic: r.topic, key: r.message_key, value: r.value }] });
+        await producer.send({ messages: [record(r)] });
         published.push(r.id);
         outboxProduceRequests.inc();
         outboxRecordsPublished.inc();
@@ -233,8 +254,8 @@ export function startOutboxRelay(opts: OutboxRelayOptions): OutboxRelay {
         await pool.query({
           name: 'outbox-refuse',
           text: `with moved as (delete from outbox where id = $1 returning *)
-                 insert into outbox_refused (id, topic, message_key, message_id, value, created_at, reason)
-                 select id, topic, message_key, message_id, value, created_at, $2 from moved`,
+                 insert into outbox_refused (id, topic, message_key, message_id, value, created_at, reason, traceparent)
+                 select id, topic, message_key, message_id, value, created_at, $2, traceparent from moved`,
           values: [r.id, refusal.slice(0, 2_000)],
         });
       }

@@ -1,5 +1,5 @@
 import { isMessage, OrderStatusChanged, type Contact } from '@oms/contracts';
-import { batchHandler, type Logger, type MessageHandler } from '@oms/platform';
+import { batchHandler, logFields, messageContext, type Logger, type MessageHandler } from '@oms/platform';
 import { recordNotifications, type NewNotification } from '../db/notifications.ts';
 import type { NotificationDb } from '../db/schema.ts';
 import { queueDeliveries } from '../db/webhooks.ts';
@@ -17,10 +17,12 @@ import { eventBody, eventId, eventTypesFor } from '../domain/webhooks.ts';
  */
 export function orderEventHandler(logger: Logger, opts: { emails: boolean }): MessageHandler<NotificationDb> {
   return batchHandler(async ({ trx, messages, afterCommit }) => {
-    const notifications: (NewNotification & { at: string; contact: Contact | null })[] = messages.flatMap((message) => {
+    const notifications: (NewNotification & { at: string; contact: Contact | null; log: ReturnType<typeof logFields> })[] = messages.flatMap((message) => {
       if (!isMessage(message, OrderStatusChanged)) return [];
       const { status, userId, reasons, at, contact } = message.payload;
-      return [{ orderId: message.orderId, userId, status, reasons, at, contact: contact ?? null, message: notificationText(message.orderId, status, reasons) }];
+      // The message's order id and trace id, for its log line (a batch serves many orders at once).
+      const log = logFields(messageContext(message));
+      return [{ orderId: message.orderId, userId, status, reasons, at, contact: contact ?? null, message: notificationText(message.orderId, status, reasons), log }];
     });
     const fresh = await recordNotifications(trx, notifications);
     // Addresses for mails that are not about an order (a disabled endpoint's alert): only kept when mails go out.
@@ -54,7 +56,7 @@ export function orderEventHandler(logger: Logger, opts: { emails: boolean }): Me
           }),
         );
     afterCommit(() => {
-      for (const n of fresh) logger.info({ orderId: n.orderId, userId: n.userId, status: n.status, notification: n.message }, 'order status notification');
+      for (const n of fresh) logger.info({ ...n.log, orderId: n.orderId, userId: n.userId, status: n.status, notification: n.message }, 'order status notification');
       if (queued + mailed > 0) deliveriesQueued();
     });
   });

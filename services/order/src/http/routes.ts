@@ -8,6 +8,7 @@ import {
   pageOf,
   principalOf,
   rateLimited,
+  spanIsAbout,
   type HttpServer,
   type ServiceContext,
 } from '@oms/platform';
@@ -71,6 +72,7 @@ export function orderRoutes(app: HttpServer, ctx: ServiceContext<OrderDb, typeof
       const placedBy = principalOf(request).id;
       const placed = await placement.place({ userId, placedBy, items: request.body.items, idempotencyKey: request.headers['idempotency-key'] ?? null });
       let order = placed.order;
+      spanIsAbout(order.id);
       if (placed.replayed) reply.header('idempotent-replayed', 'true');
       else if (placedBy !== userId) request.log.info({ ...actor(request), orderId: order.id, userId }, 'operator placed an order for a customer');
       reply.header('location', `/api/orders/${order.id}`);

@@ -1,0 +1,185 @@
+// OpenTelemetry traces across the saga: the HTTP request, each message written into the outbox (a
+// producer span, whose W3C traceparent the outbox row keeps and the relay puts in the Kafka
+// record's headers), each message a consumer handles (a consumer span, child of the record's
+// traceparent) and what that handling sends in turn. So one order is one trace across every
+// service. Traces are exported over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT (or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise no SDK is loaded, no span is made and no
+// traceparent is stored. Log lines take the order id and trace id of the request or message they
+// are written in (`logFields`, the logger's mixin).
+import { hostname } from 'node:os';
+import { context, createContextKey, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+
+const ORDER_ID = createContextKey('oms.order_id');
+const tracer = trace.getTracer('@oms/platform', '0.1.0');
+let tracing = false;
+let contextManager: AsyncLocalStorageContextManager | undefined;
+
+/** True once this process exports traces. */
+export function tracingOn(): boolean {
+  return tracing;
+}
+
+/** Where traces go, or undefined when they are off (the standard variables, the per-signal one first). */
+export function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
+  return undefined;
+}
+
+/** A number from the environment, or the default when unset; a clear error when it is not one. */
+function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/**
+ * Sets up this process's telemetry for `service`: the context that carries the order id (and the
+ * span, when tracing) into log lines, and, when an OTLP endpoint is configured, the trace SDK with
+ * a batching OTLP/HTTP (JSON) exporter. Honours OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_TRACES_SAMPLER(_ARG) and OTEL_BSP_*. Returns what flushes and stops it.
+ */
+export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = process.env): Promise<{ endpoint?: string; shutdown(): Promise<void> }> {
+  if (!contextManager) {
+    contextManager = new AsyncLocalStorageContextManager().enable();
+    context.setGlobalContextManager(contextManager);
+  }
+  const endpoint = tracesEndpoint(env);
+  // One provider per process (tests may run several services in one).
+  if (!endpoint || tracing) return { shutdown: () => Promise.resolve() };
+  // Loaded only when tracing: a process without it carries none of the SDK.
+  const [sdk, { OTLPTraceExporter }, { W3CTraceContextPropagator }, resources] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/core'),
+    import('@opentelemetry/resources'),
+  ]);
+  const ratio = envNumber(env, 'OTEL_TRACES_SAMPLER_ARG', 1);
+  const samplers = {
+    always_on: () => new sdk.AlwaysOnSampler(),
+    always_off: () => new sdk.AlwaysOffSampler(),
+    traceidratio: () => new sdk.TraceIdRatioBasedSampler(ratio),
+    parentbased_always_on: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() }),
+    parentbased_always_off: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() }),
+    parentbased_traceidratio: () => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) }),
+  };
+  const samplerName = (env.OTEL_TRACES_SAMPLER || 'parentbased_always_on') as keyof typeof samplers;
+  if (!(samplerName in samplers)) throw new Error(`OTEL_TRACES_SAMPLER must be one of ${Object.keys(samplers).join(', ')}, got ${JSON.stringify(env.OTEL_TRACES_SAMPLER)}`);
+  const resource = resources
+    .resourceFromAttributes({
+      'service.name': env.OTEL_SERVICE_NAME || `oms-${service}`,
+      'service.namespace': 'oms',
+      'service.version': '0.1.0',
+      'service.instance.id': `${hostname()}:${process.pid}`,
+    })
+    .merge(resources.detectResources({ detectors: [resources.resourceAttributesEnvDetector] }));
+  const processor = new sdk.BatchSpanProcessor({
+    exporter: new OTLPTraceExporter({ url: endpoint }),
+    scheduledDelayMillis: envNumber(env, 'OTEL_BSP_SCHEDULE_DELAY', 5_000),
+    maxQueueSize: envNumber(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2_048),
+    maxExportBatchSize: envNumber(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512),
+    exportTimeoutMillis: envNumber(env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000),
+  });
+  const provider = new sdk.TracerProvider({ resource, sampler: samplers[samplerName](), spanProcessors: [processor] });
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  tracing = true;
+  return {
+    endpoint,
+    async shutdown() {
+      tracing = false;
+      await provider.shutdown();
+      trace.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** `ctx` with the order a request or message is about (for log lines). */
+export function withOrderId(ctx: Context, orderId: string): Context {
+  return ctx.setValue(ORDER_ID, orderId);
+}
+
+/** Names the order the current span is about (a request that creates an order learns its id late). */
+export function spanIsAbout(orderId: string): void {
+  trace.getActiveSpan()?.setAttribute('oms.order_id', orderId);
+}
+
+/** The order id and trace id of `ctx` (the current context by default): what every log line of a request or message carries. */
+export function logFields(ctx: Context = context.active()): { orderId?: string; traceId?: string; spanId?: string } {
+  const orderId = ctx.getValue(ORDER_ID) as string | undefined;
+  const span = trace.getSpanContext(ctx);
+  if (!orderId && !span) return {};
+  const fields: { orderId?: string; traceId?: string; spanId?: string } = {};
+  if (orderId) fields.orderId = orderId;
+  if (span && isSpanContextValid(span)) {
+    fields.traceId = span.traceId;
+    fields.spanId = span.spanId;
+  }
+  return fields;
+}
+
+/** The W3C traceparent of `ctx`'s span, or null when tracing is off or there is none. */
+export function traceparentOf(ctx: Context): string | null {
+  if (!tracing) return null;
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier.traceparent ?? null;
+}
+
+/** The context a traceparent continues (the root context without one, or without tracing). */
+export function contextOf(traceparent: string | null | undefined): Context {
+  if (!tracing || !traceparent) return ROOT_CONTEXT;
+  return propagation.extract(ROOT_CONTEXT, { traceparent });
+}
+
+/**
+ * Records that a message was written into the outbox (a producer span, child of `parent`) and
+ * returns the traceparent its Kafka record carries; null when tracing is off.
+ */
+export function messageCreated(parent: Context, m: { topic: string; messageId: string; orderId: string; type: string }): string | null {
+  if (!tracing) return null;
+  const span = tracer.startSpan(
+    `create ${m.topic}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'create', 'messaging.destination.name': m.topic, 'messaging.message.id': m.messageId, 'messaging.kafka.message.key': m.orderId, 'oms.order_id': m.orderId, 'oms.message.type': m.type },
+    },
+    parent,
+  );
+  const traceparent = traceparentOf(trace.setSpan(parent, span));
+  span.end();
+  return traceparent;
+}
+
+/** A span of this service's work, child of `parent`; undefined when tracing is off. */
+export function startSpan(name: string, kind: SpanKind, parent: Context, attributes: Attributes): Span | undefined {
+  if (!tracing) return undefined;
+  return tracer.startSpan(name, { kind, attributes }, parent);
+}
+
+/** Ends a span, as failed with `error` when there is one. */
+export function endSpan(span: Span | undefined, error?: string): void {
+  if (!span) return;
+  if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+  span.end();
+}
+
+// The context each message being handled runs in (its consumer span and order id), for what its
+// handling sends: batch handlers run many messages in one call, so the ambient context cannot say.
+const messageContexts = new WeakMap<object, Context>();
+
+export function setMessageContext(message: object, ctx: Context): void {
+  messageContexts.set(message, ctx);
+}
+
+/** The context a message is being handled in; the current one when it has none of its own. */
+export function messageContext(message: object): Context {
+  return messageContexts.get(message) ?? context.active();
+}
+
+export { context, SpanKind, trace, type Context, type Span };
