@@ -8,6 +8,7 @@
 //   npm run bench -- --kafka-nodes 3                    a three-node Kafka cluster (or OMS_KAFKA_NODES=3)
 //   npm run bench -- --base-url http://localhost:8080   against a running system (npm start)
 //   npm run bench -- --rate 100 --console               with the console's board open in Chromium: its latency
+//   npm run bench -- --rate 100 --traces                every service exports its spans over OTLP (to a receiver here)
 // Writes results/bench-latest.json and results/bench-latest.svg (throughput and latency over time).
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ import { renderChart } from './lib/chart.ts';
 import { seedWorkload, type Workload } from './lib/workload.ts';
 import { startWebhookProbe } from './lib/webhook-probe.ts';
 import { startBoardProbe } from './lib/board-probe.ts';
+import { startOtlpReceiver } from '@oms/devtools/local';
 
 const { values: args } = parseArgs({
   options: {
@@ -53,6 +55,8 @@ const { values: args } = parseArgs({
     // The operator console's board open in Chromium: reports how long it takes to show a status
     // change (READY_FOR_DELIVERY committed → the board's count includes it). Own system only.
     console: { type: 'boolean', default: false },
+    // OpenTelemetry on: every service exports its spans to an OTLP receiver here (counted). Own system only.
+    traces: { type: 'boolean', default: false },
   },
 });
 const root = new URL('../', import.meta.url).pathname;
@@ -82,7 +86,9 @@ let databases: SystemDatabases | undefined;
 let prefix: string;
 let operator = { email: args['operator-email'], password: args['operator-password'] };
 
+const traceSink = args.traces && !args['base-url'] ? await startOtlpReceiver({ keep: false }) : undefined;
 if (args['base-url']) {
+  if (args.traces) throw new Error("--traces measures the benchmark's own system: leave out --base-url");
   baseUrl = args['base-url'].replace(/\/$/, '');
   prefix = args.prefix ?? process.env.OMS_TOPIC_PREFIX ?? '';
   brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.OMS_KAFKA_PORT ?? 19092}`).split(',');
@@ -113,6 +119,7 @@ if (args['base-url']) {
     env: {
       ...access.env,
       OMS_PAYMENT_ENABLED: String(paymentEnabled),
+      ...(traceSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: traceSink.url } : {}),
       ...(profileDir ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
     },
   });
@@ -366,6 +373,7 @@ try {
     kafkaBatching,
     webhooks,
     consoleBoard,
+    traces: traceSink ? { spansReceived: traceSink.count(), exportRequests: traceSink.requests() } : undefined,
     loadGeneratorLoopDelayMs,
     peakRssMiB: processes.peakRssMiB(),
     invariants,

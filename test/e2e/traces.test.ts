@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { useTestSystem, waitFor } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts';
-import { startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.ts';
+import { startOtlpReceiver, type ReceivedSpan } from '@oms/devtools/local';
 
 const SERVER = 2;
 const PRODUCER = 4;
@@ -26,15 +26,15 @@ async function logLines(logDir: string, service: string, orderId: string): Promi
 }
 
 describe('traces: an order is one OpenTelemetry trace across every service, exported over OTLP', () => {
-  const { api, system } = useTestSystem({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' } });
+  const { api, system } = useTestSystem({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', SAGA_STEP_DEADLINE_MS: '2000', SAGA_SWEEP_INTERVAL_MS: '200' } });
   after(() => receiver.close());
 
-  /** Waits until the order's trace holds a consumer span of each of its status notifications, and every span's parent. */
-  async function traceOf(orderId: string): Promise<ReceivedSpan[]> {
+  /** Waits until the order's trace holds spans of `from`, a consumer span of each of its status notifications, and every span's parent. */
+  async function traceOf(orderId: string, final = 'READY_FOR_DELIVERY', from = services): Promise<ReceivedSpan[]> {
     const notified = await waitFor(
       () => api.get(`/api/notifications?orderId=${orderId}`),
-      (r) => r.body.items?.some((n: { status: string }) => n.status === 'READY_FOR_DELIVERY'),
-      'the notification of the ready order',
+      (r) => r.body.items?.some((n: { status: string }) => n.status === final),
+      `the notification of the ${final} order`,
     );
     const statuses = notified.body.items.length as number;
     return waitFor(
@@ -45,7 +45,7 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
       (trace) => {
         const ids = new Set(trace.map((s) => s.spanId));
         const notifications = trace.filter((s) => s.service === 'oms-notification' && s.kind === CONSUMER);
-        return services.every((svc) => trace.some((s) => s.service === svc)) && notifications.length === statuses && trace.every((s) => !s.parentSpanId || ids.has(s.parentSpanId) || s.kind === SERVER);
+        return from.every((svc) => trace.some((s) => s.service === svc)) && notifications.length === statuses && trace.every((s) => !s.parentSpanId || ids.has(s.parentSpanId) || s.kind === SERVER);
       },
       `the spans of order ${orderId} from every service`,
     );
@@ -109,5 +109,28 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
     const root = trace.find((s) => s.kind === SERVER && s.name === 'POST /api/orders')!;
     assert.deepEqual([root.traceId, root.parentSpanId], [traceId, callerSpan]);
     assert.ok(services.every((svc) => trace.some((s) => s.service === svc)));
+  });
+
+  // Last: it stops the user service.
+  test("what the clock sends later (a compensation past a deadline) joins the order's trace", async () => {
+    const sku = await createProduct(api, 10);
+    const user = await createUser(api);
+    await system().kill('user', 'SIGTERM');
+    try {
+      const placed = await placeOrder(api, user, [{ sku, quantity: 1 }]);
+      assert.equal((await finalOrder(api, placed.id, 20_000)).status, 'FAILED');
+      // The user service is down and payment comes after it: no spans of theirs.
+      const trace = await traceOf(placed.id, 'FAILED', ['oms-order', 'oms-inventory', 'oms-notification']);
+      const root = trace.find((s) => !s.parentSpanId)!;
+      // The reservation and then its release, sent by the clock once the user service missed its deadline.
+      const inventory = trace.filter((s) => s.service === 'oms-inventory' && s.kind === CONSUMER);
+      assert.equal(inventory.length, 2, 'reserve and release');
+      const byId = new Map(trace.map((s) => [s.spanId, s]));
+      const release = inventory.map((s) => byId.get(s.parentSpanId)!).find((p) => p.attributes['oms.message.type'] === 'inventory.release-stock');
+      assert.ok(release, `the release is in the trace (${inventory.map((s) => byId.get(s.parentSpanId)?.attributes['oms.message.type']).join(', ')})`);
+      assert.deepEqual([release.service, release.parentSpanId], ['oms-order', root.spanId], "the clock's message hangs from the placing request");
+    } finally {
+      await system().restart('user');
+    }
   });
 });

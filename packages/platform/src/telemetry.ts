@@ -131,6 +131,11 @@ export function traceparentOf(ctx: Context): string | null {
   return carrier.traceparent ?? null;
 }
 
+/** The traceparent of the current span (a request's), or null. */
+export function currentTraceparent(): string | null {
+  return traceparentOf(context.active());
+}
+
 /** The context a traceparent continues (the root context without one, or without tracing). */
 export function contextOf(traceparent: string | null | undefined): Context {
   if (!tracing || !traceparent) return ROOT_CONTEXT;

@@ -9,3 +9,5 @@ export { fromSigningKey, generateAuthKeys, localAuthKeys } from './auth-keys.ts'
 export type { AuthKeys } from './auth-keys.ts';
 export { startMailCatcher } from './mail-catcher.ts';
 export type { CaughtMail, MailCatcher } from './mail-catcher.ts';
+export { startOtlpReceiver } from './otlp-receiver.ts';
+export type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.ts';

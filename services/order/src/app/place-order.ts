@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { MAX_ORDER_UNITS } from '@oms/contracts';
-import { AppError, Batcher, isTransient, Outgoing } from '@oms/platform';
+import { AppError, Batcher, currentTraceparent, isTransient, Outgoing } from '@oms/platform';
 import { findByIdempotencyKey, newOrderRow, placeOrders, type OrderRow } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb, OrderItem } from '../db/schema.ts';
@@ -90,6 +90,8 @@ export class OrderPlacement {
     const draft = newOrderRow({ id: randomUUID(), userId: request.userId, placedBy: request.placedBy, items: request.items, idempotencyKey: key, requestHash: hash }, new Date());
     const out = new Outgoing(this.#topicPrefix);
     const instance = startOrderSaga(this.#saga, draft, this.#clock(), (def, payload) => out.send(def, payload, { orderId: draft.id }));
+    const traceparent = currentTraceparent();
+    if (traceparent) instance.traceparent = traceparent;
     out.afterCommit(() => {
       this.#store.remember(instance);
       ordersPlaced.inc();

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { inUnitOfWork } from '@oms/platform';
+import { inUnitOfWork, traceContext } from '@oms/platform';
 import { findOrder } from '../db/orders.ts';
 import type { SagaStore } from '../db/sagas.ts';
 import type { OrderDb } from '../db/schema.ts';
@@ -61,6 +61,8 @@ async function decideNow(
   orderId: string,
   decide: (def: SagaDefinition, instance: SagaInstance) => Decision,
   by?: Requester,
+  /** What it sends joins the order's trace (the clock's decisions); else the current one's (a request's). */
+  inOrderTrace = false,
 ): Promise<{ known: boolean; instance?: SagaInstance; decision?: Decision }> {
   return inUnitOfWork(db, topicPrefix, async ({ trx, out }) => {
     let known = false;
@@ -77,7 +79,8 @@ async function decideNow(
     if (!saved) return { known };
     const order = await findOrder(trx, orderId);
     if (!order) throw new Error(`order ${orderId} has a saga but no order row`);
-    await perform(trx, saved.def, saved.decision, order, (d, p) => out.send(d, p, { orderId }), { by, afterCommit: (fn) => out.afterCommit(fn) });
+    const trace = inOrderTrace ? { trace: traceContext(saved.decision.instance.traceparent) } : {};
+    await perform(trx, saved.def, saved.decision, order, (d, p) => out.send(d, p, { orderId, ...trace }), { by, afterCommit: (fn) => out.afterCommit(fn) });
     const instance = saved.decision.instance;
     out.afterCommit(() => {
       store.remember(instance);
@@ -114,7 +117,7 @@ export async function sweepTimers(db: Kysely<OrderDb>, store: SagaStore, topicPr
   let moved = 0;
   const compensationFailed: string[] = [];
   for (const orderId of due) {
-    const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onTimer(def, instance, clock()));
+    const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onTimer(def, instance, clock()), undefined, true);
     if (!result.decision) continue;
     moved++;
     if (result.decision.actions.some((a) => a.kind === 'compensationFailed')) compensationFailed.push(orderId);

@@ -35,6 +35,7 @@ export function sagaFromRow(row: Selectable<SagaInstancesTable>): SagaInstance {
     deadlineAt: row.deadline_at ? row.deadline_at.getTime() : null,
     ...(row.resume_state ? { resumeState: row.resume_state as SagaInstance['resumeState'] } : {}),
     version: row.version,
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
   };
 }
 
@@ -54,12 +55,13 @@ export class SagaStore {
   insertManyFrom(source: string, instances: readonly SagaInstance[]): RawBuilder<unknown> {
     const cs = instances.map(mutableColumns);
     return sql`
-      insert into saga_instances (order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version)
-      select s.order_id, s.definition, s.definition_version, s.state, s.steps::jsonb, s.deadline_at, s.wake_at, s.resume_state, s.version
+      insert into saga_instances (order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version, traceparent)
+      select s.order_id, s.definition, s.definition_version, s.state, s.steps::jsonb, s.deadline_at, s.wake_at, s.resume_state, s.version, s.traceparent
         from unnest(${instances.map((i) => i.orderId)}::uuid[], ${instances.map((i) => i.definition)}::text[], ${instances.map((i) => i.definitionVersion)}::int[],
                     ${cs.map((c) => c.state)}::text[], ${cs.map((c) => c.steps)}::text[], ${cs.map((c) => c.deadline_at)}::timestamptz[],
-                    ${cs.map((c) => c.wake_at)}::timestamptz[], ${cs.map((c) => c.resume_state)}::text[], ${cs.map((c) => c.version)}::int[])
-             as s(order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version)
+                    ${cs.map((c) => c.wake_at)}::timestamptz[], ${cs.map((c) => c.resume_state)}::text[], ${cs.map((c) => c.version)}::int[],
+                    ${instances.map((i) => i.traceparent ?? null)}::text[])
+             as s(order_id, definition, definition_version, state, steps, deadline_at, wake_at, resume_state, version, traceparent)
         join ${sql.table(source)} p on p.id = s.order_id`;
   }
 

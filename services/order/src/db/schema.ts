@@ -44,6 +44,7 @@ export interface SagaInstancesTable {
   wake_at: Date | null;
   resume_state: string | null;
   version: number;
+  traceparent: string | null;
   created_at: Generated<Date>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }

@@ -96,6 +96,8 @@ export interface SagaInstance {
   resumeState?: 'COMPENSATING' | 'CANCELLING';
   /** Optimistic concurrency: bumped on every write. */
   version: number;
+  /** The trace the order was placed in (W3C traceparent), when tracing: what the clock sends joins it. */
+  traceparent?: string;
 }
 
 /** Clock and default deadline for the engine's decisions (passed in: the engine stays pure). */

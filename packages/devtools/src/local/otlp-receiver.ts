@@ -23,8 +23,24 @@ const attributes = (list: KeyValue[] = []) => Object.fromEntries(list.map((a) =>
 // OTLP/JSON carries ids as hex; a base64 one (protobuf's JSON mapping) is turned into hex.
 const hex = (id = '') => (/^[0-9a-f]*$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex'));
 
-/** A real OTLP/HTTP (JSON) trace receiver on 127.0.0.1: what the services export, span by span. */
-export async function startOtlpReceiver(): Promise<{ url: string; spans: () => readonly ReceivedSpan[]; requests: () => number; close: () => Promise<void> }> {
+export interface OtlpReceiver {
+  /** The base URL, for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  url: string;
+  spans: () => readonly ReceivedSpan[];
+  /** Export requests received. */
+  requests: () => number;
+  /** Spans received (kept or not). */
+  count: () => number;
+  close: () => Promise<void>;
+}
+
+/**
+ * A real OTLP/HTTP (JSON) trace receiver on 127.0.0.1, for the tests and the benchmark: what the
+ * services export, span by span (`keep: false` only counts them).
+ */
+export async function startOtlpReceiver(opts: { keep?: boolean } = {}): Promise<OtlpReceiver> {
+  const keep = opts.keep ?? true;
+  let count = 0;
   const spans: ReceivedSpan[] = [];
   let requests = 0;
   const server: Server = createServer((req, res) => {
@@ -43,6 +59,8 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: () => r
       for (const rs of body.resourceSpans ?? []) {
         const service = String(attributes(rs.resource?.attributes)['service.name'] ?? '');
         for (const ss of rs.scopeSpans ?? []) {
+          count += ss.spans?.length ?? 0;
+          if (!keep) continue;
           for (const s of ss.spans ?? []) {
             spans.push({ service, traceId: hex(s.traceId), spanId: hex(s.spanId), parentSpanId: hex(s.parentSpanId), name: s.name, kind: s.kind, attributes: attributes(s.attributes), status: s.status?.code ?? 0 });
           }
@@ -57,6 +75,7 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: () => r
     url: `http://127.0.0.1:${port}`,
     spans: () => spans,
     requests: () => requests,
+    count: () => count,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
