@@ -21,6 +21,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   command?: string[];
   volumes?: string[];
+  profiles?: string[];
 }
 interface Compose {
   services: Record<string, ComposeService>;
@@ -69,7 +70,10 @@ test('every service of the catalog runs on its own database, started by health a
     });
     assert.match(s.healthcheck?.test.join(' ') ?? '', /\/health\/ready/);
     assert.ok(s.volumes?.includes('keys:/keys:ro'), `${spec.name} reads the keys, read-only`);
+    assert.equal(s.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, '${OTEL_EXPORTER_OTLP_ENDPOINT:-}', 'traces off unless the user names an endpoint');
   }
+  // Jaeger only with the tracing profile: a plain `up` starts nothing the user did not ask for.
+  assert.deepEqual(services.jaeger?.profiles, ['tracing']);
   assert.equal(services.user?.environment?.OMS_AUTH_SIGNING_KEY_FILE, '/keys/signing-key.jwk', 'only the user service signs');
   assert.deepEqual(Object.entries(services).filter(([, s]) => s.environment?.OMS_AUTH_SIGNING_KEY_FILE).map(([n]) => n), ['user']);
   assert.deepEqual(services.keys?.command, ['node', 'packages/platform/src/keygen.ts', '/keys']);
