@@ -180,8 +180,9 @@ export function main<DB, P extends TProperties>(def: ServiceDefinition<DB, P>): 
         setInterval(() => {
           try {
             process.kill(parent, 0);
-          } catch {
-            void stop();
+          } catch (error) {
+            // EPERM: the launcher lives, as another user (a container sharing the host's process ids).
+            if ((error as NodeJS.ErrnoException).code === 'ESRCH') void stop();
           }
         }, 1_000).unref();
       }
