@@ -8,7 +8,6 @@ import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts
 import { startOtlpReceiver, type ReceivedSpan } from '@oms/devtools/local';
 
 const SERVER = 2;
-const PRODUCER = 4;
 const CONSUMER = 5;
 const services = ['oms-order', 'oms-user', 'oms-inventory', 'oms-payment', 'oms-notification'];
 
@@ -63,31 +62,32 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
     assert.equal(root.length, 1, 'one root');
     assert.deepEqual([root[0]!.service, root[0]!.kind, root[0]!.name, root[0]!.attributes['http.response.status_code']], ['oms-order', SERVER, 'POST /api/orders', 202]);
     // No message of this order lies in another trace (reading the order is a request, and a trace, of its own).
-    const messages = receiver.spans().filter((s) => s.attributes['oms.order_id'] === placed.id && (s.kind === PRODUCER || s.kind === CONSUMER));
+    const messages = receiver.spans().filter((s) => s.attributes['oms.order_id'] === placed.id && s.kind === CONSUMER);
     assert.deepEqual(new Set(messages.map((s) => s.traceId)), new Set([traceId]));
     assert.ok(receiver.spans().some((s) => s.kind === SERVER && s.name === 'GET /api/orders/:id' && s.attributes['oms.order_id'] === placed.id && s.traceId !== traceId));
 
     const byId = new Map(trace.map((s) => [s.spanId, s]));
-    // Each participant handles a command the order service wrote, and its answer is handled by the order service.
+    // Each participant handles commands the order service wrote (while handling the request, or
+    // an answer), and the order service handles its answer: a child of the participant's span
+    // (a stock commit is not answered).
     for (const svc of ['oms-user', 'oms-inventory', 'oms-payment']) {
       const handled = trace.filter((s) => s.service === svc && s.kind === CONSUMER);
       assert.ok(handled.length > 0, `${svc} handled a message of the order`);
       for (const h of handled) {
         const cause = byId.get(h.parentSpanId)!;
-        assert.deepEqual([cause.service, cause.kind], ['oms-order', PRODUCER], `${svc}'s handling continues the order service's record`);
-        assert.equal(h.name, `process ${String(cause.attributes['messaging.destination.name'])}`);
+        assert.equal(cause.service, 'oms-order', `${svc}'s handling continues what the order service wrote`);
+        assert.ok(cause.kind === SERVER || cause.kind === CONSUMER);
+        assert.match(h.name, /^process \S+\.commands$/);
+        assert.equal(h.attributes['messaging.system'], 'kafka');
         assert.equal(h.attributes['oms.order_id'], placed.id);
         assert.equal(h.status, 0, 'handled, not dead-lettered');
       }
-      const answers = trace.filter((s) => s.service === svc && s.kind === PRODUCER);
-      assert.ok(answers.length > 0, `${svc} answered`);
-      for (const a of answers) {
-        assert.equal(byId.get(a.parentSpanId)!.service, svc, 'an answer is written while its command is handled');
-        assert.ok(trace.some((s) => s.service === 'oms-order' && s.kind === CONSUMER && s.parentSpanId === a.spanId), `the order service handled ${svc}'s answer`);
-      }
+      const answered = (h: ReceivedSpan) => trace.some((s) => s.parentSpanId === h.spanId && s.service === 'oms-order' && s.kind === CONSUMER && s.name.endsWith('.saga.replies'));
+      assert.ok(handled.some(answered), `the order service handled ${svc}'s answer`);
     }
-    // The order service's first commands were written by the request itself.
-    assert.ok(trace.some((s) => s.service === 'oms-order' && s.kind === PRODUCER && s.parentSpanId === root[0]!.spanId));
+    // The first commands (validate, reserve) were written by the request itself; the status events reach the notification service.
+    assert.ok(trace.filter((s) => s.kind === CONSUMER && s.parentSpanId === root[0]!.spanId).length >= 3);
+    assert.ok(trace.filter((s) => s.service === 'oms-notification').every((s) => byId.get(s.parentSpanId)?.service === 'oms-order'));
 
     // Log lines of the request and of the messages carry the order id and the trace id.
     const logDir = system().logDir;
@@ -125,10 +125,9 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
       // The reservation and then its release, sent by the clock once the user service missed its deadline.
       const inventory = trace.filter((s) => s.service === 'oms-inventory' && s.kind === CONSUMER);
       assert.equal(inventory.length, 2, 'reserve and release');
-      const byId = new Map(trace.map((s) => [s.spanId, s]));
-      const release = inventory.map((s) => byId.get(s.parentSpanId)!).find((p) => p.attributes['oms.message.type'] === 'inventory.release-stock');
-      assert.ok(release, `the release is in the trace (${inventory.map((s) => byId.get(s.parentSpanId)?.attributes['oms.message.type']).join(', ')})`);
-      assert.deepEqual([release.service, release.parentSpanId], ['oms-order', root.spanId], "the clock's message hangs from the placing request");
+      const release = inventory.find((s) => s.attributes['oms.message.type'] === 'inventory.release-stock');
+      assert.ok(release, `the release is in the trace (${inventory.map((s) => s.attributes['oms.message.type']).join(', ')})`);
+      assert.equal(release.parentSpanId, root.spanId, "the clock's message hangs from the placing request");
     } finally {
       await system().restart('user');
     }

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.ts';
 import { backoffMs, type RetryPolicy } from '../retry.ts';
 import { applyInTransaction, type DecodedMessage, type MessageHandler } from './apply.ts';
 import { parkBehind, parkFailed, storableText, type ParkedRecord } from './dead-letters.ts';
-import { context, contextOf, endSpan, messageContext, setMessageContext, SpanKind, startSpan, trace, withOrderId, type Span } from '../telemetry.ts';
+import { context, contextOf, endSpan, logFields, messageContext, setMessageContext, SpanKind, startSpan, trace, withOrderId, type Span } from '../telemetry.ts';
 
 export { applyInTransaction, batchHandler, messageApplier, type Applied, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler } from './apply.ts';
 
@@ -169,7 +169,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   async function deadLetter(m: KafkaMessage, reason: string, decoded?: DecodedMessage): Promise<void> {
     endSpan(handling.get(m), `dead-lettered: ${reason}`);
     handling.delete(m);
-    logger.warn({ topic: m.topic, partition: m.partition, offset: String(m.offset), orderId: decoded?.orderId, reason }, 'message dead-lettered');
+    logger.warn({ ...(decoded ? logFields(messageContext(decoded)) : {}), topic: m.topic, partition: m.partition, offset: String(m.offset), orderId: decoded?.orderId, reason }, 'message dead-lettered');
     try {
       await retryTransientOnly(() => parkFailed(opts.db, parkedRecord(m, decoded), reason));
     } catch (error) {

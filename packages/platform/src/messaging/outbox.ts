@@ -9,7 +9,7 @@ import type { Logger } from '../logger.ts';
 import { Lease } from '../db/lease.ts';
 import { Sleeper } from '../sleeper.ts';
 import { outboxProduceRequests, outboxRecordsPublished } from '../metrics.ts';
-import { context, messageContext, messageCreated, type Context } from '../telemetry.ts';
+import { context, messageContext, traceparentOf, type Context } from '../telemetry.ts';
 
 /** A message ready for the outbox: the topic is already prefixed. */
 export interface OutgoingMessage {
@@ -17,7 +17,7 @@ export interface OutgoingMessage {
   key: string;
   messageId: string;
   value: string;
-  /** The W3C traceparent of the message's producer span; null when tracing is off. */
+  /** The W3C traceparent of the span that wrote the message (its consumer's span is that one's child); null when tracing is off. */
   traceparent: string | null;
 }
 
@@ -26,7 +26,7 @@ export interface MessageOrigin {
   correlationId?: string;
   /** The message being handled, if any: becomes causationId. */
   causedBy?: Pick<TypedEnvelope<unknown>, 'messageId' | 'correlationId'>;
-  /** The trace the message continues: the handled message's (causedBy), else the current context (the HTTP request's). */
+  /** The trace the message continues (its record's traceparent): the handled message's span (causedBy), else the current one (the HTTP request's). */
   trace?: Context;
 }
 
@@ -50,7 +50,7 @@ export function buildMessage<D extends MessageDefinition>(
   };
   const topic = topicPrefix ? `${topicPrefix}.${def.topic}` : def.topic;
   const parent = origin.trace ?? (origin.causedBy ? messageContext(origin.causedBy) : context.active());
-  const traceparent = messageCreated(parent, { topic, messageId, orderId: origin.orderId, type: def.type });
+  const traceparent = traceparentOf(parent);
   return { topic, key: origin.orderId, messageId, value: JSON.stringify(envelope), traceparent };
 }
 
