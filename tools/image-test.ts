@@ -158,10 +158,12 @@ async function npmSettingsForBuild(dir: string): Promise<string> {
   for (const key of ['proxy', 'https-proxy', 'noproxy'] as const) if (values(key).length > 0) lines.push(`${key}=${values(key).join(',')}`);
   const cafile = values('cafile')[0];
   const extra = cafile ? await readFile(cafile, 'utf8') : '';
-  await mkdir(dir, { recursive: true });
+  // Only root (the build) reads them: the proxy settings may hold credentials.
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   await writeFile(join(dir, 'oms-build-ca.pem'), [...getCACertificates('default'), extra].join('\n'));
   lines.push('cafile=/usr/local/etc/oms-build-ca.pem', 'update-notifier=false', 'audit=false', 'fund=false');
-  await writeFile(join(dir, 'npmrc'), `${lines.join('\n')}\n`);
+  await writeFile(join(dir, 'npmrc'), `${lines.join('\n')}\n`, { mode: 0o600 });
   return dir;
 }
 
@@ -227,7 +229,9 @@ async function waitReady(s: RunningService): Promise<void> {
   while (Date.now() < deadline) {
     if (code !== undefined) throw new ContainerFailure(s.name, `the ${s.name} container exited during start (buildah run: exit ${code})`);
     try {
-      if ((await fetch(`${s.url}/health/ready`)).ok) return;
+      const res = await fetch(`${s.url}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      if (res.ok) return;
     } catch {
       // not listening yet
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { useTestSystem, waitFor } from '@oms/devtools/testing';
+import { useTestSystem, waitFor, type ApiClient } from '@oms/devtools/testing';
 import { createProduct, createUser, finalOrder, placeOrder } from './fixtures.ts';
 import { startOtlpReceiver, type ReceivedSpan } from '@oms/devtools/local';
 
@@ -24,12 +24,12 @@ async function logLines(logDir: string, service: string, orderId: string): Promi
     .filter((l) => l.orderId === orderId);
 }
 
-describe('traces: an order is one OpenTelemetry trace across every service, exported over OTLP', () => {
-  const { api, system } = useTestSystem({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', SAGA_STEP_DEADLINE_MS: '2000', SAGA_SWEEP_INTERVAL_MS: '200' } });
-  after(() => receiver.close());
+after(() => receiver.close());
+const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
 
-  /** Waits until the order's trace holds spans of `from`, a consumer span of each of its status notifications, and every span's parent. */
-  async function traceOf(orderId: string, final = 'READY_FOR_DELIVERY', from = services): Promise<ReceivedSpan[]> {
+/** Waits until the order's trace holds spans of `from`, a consumer span of each of its status notifications, and every span's parent. */
+function tracer(api: ApiClient) {
+  return async function traceOf(orderId: string, final = 'READY_FOR_DELIVERY', from = services): Promise<ReceivedSpan[]> {
     const notified = await waitFor(
       () => api.get(`/api/notifications?orderId=${orderId}`),
       (r) => r.body.items?.some((n: { status: string }) => n.status === final),
@@ -44,11 +44,16 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
       (trace) => {
         const ids = new Set(trace.map((s) => s.spanId));
         const notifications = trace.filter((s) => s.service === 'oms-notification' && s.kind === CONSUMER);
-        return from.every((svc) => trace.some((s) => s.service === svc)) && notifications.length === statuses && trace.every((s) => !s.parentSpanId || ids.has(s.parentSpanId) || s.kind === SERVER);
+        return from.every((svc) => trace.some((s) => s.service === svc)) && notifications.length >= statuses && trace.every((s) => !s.parentSpanId || ids.has(s.parentSpanId) || s.kind === SERVER);
       },
       `the spans of order ${orderId} from every service`,
     );
-  }
+  };
+}
+
+describe('traces: an order is one OpenTelemetry trace across every service, exported over OTLP', () => {
+  const { api, system } = useTestSystem({ env: tracing });
+  const traceOf = tracer(api);
 
   test('the request, every message written, handled and answered: one connected trace, spans from all five services', async () => {
     const sku = await createProduct(api, 10);
@@ -111,7 +116,12 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
     assert.ok(services.every((svc) => trace.some((s) => s.service === svc)));
   });
 
-  // Last: it stops the user service.
+});
+
+describe('traces: what the clock sends later joins the order', () => {
+  const { api, system } = useTestSystem({ env: { ...tracing, SAGA_STEP_DEADLINE_MS: '2000', SAGA_SWEEP_INTERVAL_MS: '200' } });
+  const traceOf = tracer(api);
+
   test("what the clock sends later (a compensation past a deadline) joins the order's trace", async () => {
     const sku = await createProduct(api, 10);
     const user = await createUser(api);
@@ -124,7 +134,7 @@ describe('traces: an order is one OpenTelemetry trace across every service, expo
       const root = trace.find((s) => !s.parentSpanId)!;
       // The reservation and then its release, sent by the clock once the user service missed its deadline.
       const inventory = trace.filter((s) => s.service === 'oms-inventory' && s.kind === CONSUMER);
-      assert.equal(inventory.length, 2, 'reserve and release');
+      assert.ok(inventory.length >= 2, 'reserve and release');
       const release = inventory.find((s) => s.attributes['oms.message.type'] === 'inventory.release-stock');
       assert.ok(release, `the release is in the trace (${inventory.map((s) => s.attributes['oms.message.type']).join(', ')})`);
       assert.equal(release.parentSpanId, root.spanId, "the clock's message hangs from the placing request");

@@ -358,8 +358,13 @@ export class Container {
     const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const tree = descendants(child.pid);
     const command = containerCommandPid(child.pid);
-    if (command) process.kill(command, 'SIGTERM');
-    else child.kill('SIGTERM');
+    try {
+      if (command) process.kill(command, 'SIGTERM');
+      else child.kill('SIGTERM');
+    } catch (error) {
+      // Exited meanwhile: nothing to stop.
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
     let timer: NodeJS.Timeout | undefined;
     const inTime = await Promise.race([done.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), graceMs)))]);
     clearTimeout(timer);

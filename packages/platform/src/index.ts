@@ -25,4 +25,4 @@ export * from './db/batcher.ts';
 export * from './metrics.ts';
 export * from './sleeper.ts';
 export * from './auth-keys.ts';
-export { contextOf as traceContext, currentTraceparent, logFields, messageContext, spanIsAbout, startTelemetry, tracingOn, withOrderId } from './telemetry.ts';
+export { contextOf as traceContext, currentTraceparent, inBackground, logFields, messageContext, spanIsAbout, startTelemetry, tracingOn, withOrderId } from './telemetry.ts';

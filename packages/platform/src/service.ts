@@ -67,7 +67,7 @@ async function untilDatabaseReachable(url: string, logger: Logger): Promise<void
 export async function runService<DB, P extends TProperties>(def: ServiceDefinition<DB, P>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
   const config = loadConfig({ ...BaseConfig, ...def.config }, env) as unknown as ServiceConfig<P>;
   const logger = createLogger(def.name, config.LOG_LEVEL);
-  const telemetry = await startTelemetry(def.name, env);
+  const telemetry = await startTelemetry(def.name, env, logger);
   if (telemetry.endpoint) logger.info({ endpoint: telemetry.endpoint }, 'traces are exported over OTLP/HTTP');
   // Before anything else: a bad key set is a configuration error, reported at once.
   const verifier = new TokenVerifier({ publicKeys: config.OMS_AUTH_PUBLIC_KEYS, issuer: config.OMS_AUTH_ISSUER, audience: config.OMS_AUTH_AUDIENCE });
@@ -147,15 +147,18 @@ export async function runService<DB, P extends TProperties>(def: ServiceDefiniti
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('shutting down');
-      await app.close();
-      unobserve();
-      await background?.stop();
-      await consumer?.stop();
-      await relay.stop();
-      await pruner.stop();
-      await database.close();
-      // The last spans go out before the process ends.
-      await telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
+      try {
+        await app.close();
+        unobserve();
+        await background?.stop();
+        await consumer?.stop();
+        await relay.stop();
+        await pruner.stop();
+        await database.close();
+      } finally {
+        // The last spans go out before the process ends, whatever failed above (within seconds).
+        await telemetry.shutdown().catch((error: unknown) => logger.warn({ err: error }, 'flushing traces failed'));
+      }
       logger.info('stopped');
     })());
   return { url, stop };

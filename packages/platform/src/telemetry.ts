@@ -8,11 +8,11 @@
 // traceparent is stored. Log lines take the order id and trace id of the request or message they
 // are written in (`logFields`, the logger's mixin).
 import { hostname } from 'node:os';
-import { context, createContextKey, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, createContextKey, diag, DiagLogLevel, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 const ORDER_ID = createContextKey('oms.order_id');
-const tracer = trace.getTracer('@oms/platform', '0.1.0');
+let tracer: Tracer = trace.getTracer('@oms/platform', '0.1.0');
 let tracing = false;
 let contextManager: AsyncLocalStorageContextManager | undefined;
 
@@ -23,7 +23,10 @@ export function tracingOn(): boolean {
 
 /** Where traces go, or undefined when they are off (the standard variables, the per-signal one first). */
 export function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  if (env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none') return undefined;
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return undefined;
+  const exporter = env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() || 'otlp';
+  if (exporter === 'none') return undefined;
+  if (exporter !== 'otlp') throw new Error(`OTEL_TRACES_EXPORTER must be otlp or none (traces go out over OTLP), got ${JSON.stringify(env.OTEL_TRACES_EXPORTER)}`);
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
   return undefined;
@@ -38,13 +41,43 @@ function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   return n;
 }
 
+/** OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL: OTLP over HTTP, protobuf (the standard's default) or JSON; gRPC is refused with the way out. */
+export function tracesProtocol(env: NodeJS.ProcessEnv): 'http/protobuf' | 'http/json' {
+  const raw = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim().toLowerCase();
+  if (raw === 'http/protobuf' || raw === 'http/json') return raw;
+  throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL must be http/protobuf or http/json (OTLP over HTTP, usually port 4318; gRPC is not supported), got ${JSON.stringify(raw)}`);
+}
+
+/** OTEL_RESOURCE_ATTRIBUTES: `key=value,…`, values percent-encoded (the standard's format). */
+function resourceAttributes(raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (raw ?? '').split(',')) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    try {
+      out[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      throw new Error(`OTEL_RESOURCE_ATTRIBUTES has a badly encoded value: ${JSON.stringify(pair)}`);
+    }
+  }
+  return out;
+}
+
+/** What the SDK reports about itself (a failed export, a dropped span): into the service's log, warnings and up. */
+export interface DiagnosticsLog {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
 /**
  * Sets up this process's telemetry for `service`: the context that carries the order id (and the
  * span, when tracing) into log lines, and, when an OTLP endpoint is configured, the trace SDK with
- * a batching OTLP/HTTP (JSON) exporter. Honours OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
- * OTEL_TRACES_SAMPLER(_ARG) and OTEL_BSP_*. Returns what flushes and stops it.
+ * a batching OTLP/HTTP exporter (protobuf or JSON). Honours OTEL_SERVICE_NAME,
+ * OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG), OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL,
+ * _HEADERS and OTEL_BSP_*; a setting it cannot honour is a start-up error. Returns what flushes
+ * and stops it.
  */
-export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = process.env): Promise<{ endpoint?: string; shutdown(): Promise<void> }> {
+export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = process.env, log?: DiagnosticsLog): Promise<{ endpoint?: string; shutdown(): Promise<void> }> {
   if (!contextManager) {
     contextManager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(contextManager);
@@ -53,13 +86,16 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
   // One provider per process (tests may run several services in one).
   if (!endpoint || tracing) return { shutdown: () => Promise.resolve() };
   // Loaded only when tracing: a process without it carries none of the SDK.
+  const protocol = tracesProtocol(env);
   const [sdk, { OTLPTraceExporter }, { W3CTraceContextPropagator }, resources] = await Promise.all([
     import('@opentelemetry/sdk-trace'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
+    protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
     import('@opentelemetry/core'),
     import('@opentelemetry/resources'),
   ]);
-  const ratio = envNumber(env, 'OTEL_TRACES_SAMPLER_ARG', 1);
+  const samplerName = (env.OTEL_TRACES_SAMPLER?.trim().toLowerCase() || 'parentbased_always_on');
+  const ratio = samplerName.endsWith('traceidratio') ? envNumber(env, 'OTEL_TRACES_SAMPLER_ARG', 1) : 1;
+  if (ratio > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG is the share of traces kept, from 0 to 1, got ${JSON.stringify(env.OTEL_TRACES_SAMPLER_ARG)}`);
   const samplers = {
     always_on: () => new sdk.AlwaysOnSampler(),
     always_off: () => new sdk.AlwaysOffSampler(),
@@ -68,16 +104,28 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
     parentbased_always_off: () => new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() }),
     parentbased_traceidratio: () => new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) }),
   };
-  const samplerName = (env.OTEL_TRACES_SAMPLER || 'parentbased_always_on') as keyof typeof samplers;
   if (!(samplerName in samplers)) throw new Error(`OTEL_TRACES_SAMPLER must be one of ${Object.keys(samplers).join(', ')}, got ${JSON.stringify(env.OTEL_TRACES_SAMPLER)}`);
-  const resource = resources
-    .resourceFromAttributes({
-      'service.name': env.OTEL_SERVICE_NAME || `oms-${service}`,
-      'service.namespace': 'oms',
-      'service.version': '0.1.0',
-      'service.instance.id': `${hostname()}:${process.pid}`,
-    })
-    .merge(resources.detectResources({ detectors: [resources.resourceAttributesEnvDetector] }));
+  // Ours, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME: each wins over the one before (the standard's order).
+  const resource = resources.resourceFromAttributes({
+    'service.name': `oms-${service}`,
+    'service.namespace': 'oms',
+    'service.version': '0.1.0',
+    'service.instance.id': `${hostname()}:${process.pid}`,
+    ...resourceAttributes(env.OTEL_RESOURCE_ATTRIBUTES),
+    ...(env.OTEL_SERVICE_NAME ? { 'service.name': env.OTEL_SERVICE_NAME } : {}),
+  });
+  if (log) {
+    diag.setLogger(
+      {
+        error: (message, ...args) => log.error({ args }, `OpenTelemetry: ${message}`),
+        warn: (message, ...args) => log.warn({ args }, `OpenTelemetry: ${message}`),
+        info: () => undefined,
+        debug: () => undefined,
+        verbose: () => undefined,
+      },
+      { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+    );
+  }
   const processor = new sdk.BatchSpanProcessor({
     exporter: new OTLPTraceExporter({ url: endpoint }),
     scheduledDelayMillis: envNumber(env, 'OTEL_BSP_SCHEDULE_DELAY', 5_000),
@@ -85,17 +133,21 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
     maxExportBatchSize: envNumber(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512),
     exportTimeoutMillis: envNumber(env, 'OTEL_BSP_EXPORT_TIMEOUT', 30_000),
   });
-  const provider = new sdk.TracerProvider({ resource, sampler: samplers[samplerName](), spanProcessors: [processor] });
+  const provider = new sdk.TracerProvider({ resource, sampler: samplers[samplerName as keyof typeof samplers](), spanProcessors: [processor] });
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   trace.setGlobalTracerProvider(provider);
+  tracer = provider.getTracer('@oms/platform', '0.1.0');
   tracing = true;
   return {
     endpoint,
-    async shutdown() {
+    /** Flushes what is left (at most `timeoutMs`: a stopping container has seconds) and stops tracing. */
+    async shutdown(timeoutMs = 3_000) {
       tracing = false;
-      await provider.shutdown();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([provider.shutdown(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]).finally(() => clearTimeout(timer));
       trace.disable();
       propagation.disable();
+      diag.disable();
     },
   };
 }
@@ -103,6 +155,11 @@ export async function startTelemetry(service: string, env: NodeJS.ProcessEnv = p
 /** `ctx` with the order a request or message is about (for log lines). */
 export function withOrderId(ctx: Context, orderId: string): Context {
   return ctx.setValue(ORDER_ID, orderId);
+}
+
+/** Runs `fn` outside the current request's or message's context: background work a request starts must not carry its trace or its order id. */
+export function inBackground<T>(fn: () => T): T {
+  return context.with(ROOT_CONTEXT, fn);
 }
 
 /** Names the order the current span is about (a request that creates an order learns its id late). */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
-import { contextOf, logFields, startTelemetry, traceparentOf, tracesEndpoint, tracingOn, withOrderId } from '../src/telemetry.ts';
+import { contextOf, logFields, startTelemetry, traceparentOf, tracesEndpoint, tracesProtocol, tracingOn, withOrderId } from '../src/telemetry.ts';
 
 test('traces go where the standard variables say, the per-signal endpoint first; none without one, or when disabled', () => {
   assert.equal(tracesEndpoint({}), undefined);
@@ -9,6 +9,15 @@ test('traces go where the standard variables say, the per-signal endpoint first;
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces' }), 'http://b:4318/traces');
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_SDK_DISABLED: 'true' }), undefined);
   assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_TRACES_EXPORTER: 'none' }), undefined);
+  assert.equal(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_SDK_DISABLED: 'TRUE' }), undefined, 'case-insensitive, as the standard says');
+  assert.throws(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_TRACES_EXPORTER: 'zipkin' }), /OTEL_TRACES_EXPORTER must be otlp or none/);
+});
+
+test('OTLP over HTTP: protobuf by default (the standard), JSON when asked, the per-signal setting first; gRPC refused with the way out', () => {
+  assert.equal(tracesProtocol({}), 'http/protobuf');
+  assert.equal(tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), 'http/json');
+  assert.equal(tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }), 'http/protobuf');
+  assert.throws(() => tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /gRPC is not supported/);
 });
 
 test('without an endpoint nothing is traced: no span, no traceparent to store; log lines still carry the order id', async () => {

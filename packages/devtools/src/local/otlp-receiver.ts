@@ -1,6 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import protobuf from 'protobufjs';
+
+// The part of OTLP's trace request (opentelemetry-proto, collector/trace/v1) a receiver reads;
+// protobufjs skips the fields not named here.
+const otlp = protobuf.parse(`
+  syntax = "proto3";
+  message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; } }
+  message KeyValue { string key = 1; AnyValue value = 2; }
+  message Resource { repeated KeyValue attributes = 1; }
+  message Status { string message = 2; int32 code = 3; }
+  message Span { bytes trace_id = 1; bytes span_id = 2; bytes parent_span_id = 4; string name = 5; int32 kind = 6; repeated KeyValue attributes = 9; Status status = 15; }
+  message ScopeSpans { repeated Span spans = 2; }
+  message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
+  message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+`).root.lookupType('ExportTraceServiceRequest');
 
 /** One span as an OTLP/HTTP receiver gets it, with its resource's service name. */
 export interface ReceivedSpan {
@@ -20,7 +35,7 @@ type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: 
 type KeyValue = { key: string; value: AnyValue };
 const valueOf = (v: AnyValue) => v.stringValue ?? (v.intValue !== undefined ? Number(v.intValue) : (v.boolValue ?? v.doubleValue ?? ''));
 const attributes = (list: KeyValue[] = []) => Object.fromEntries(list.map((a) => [a.key, valueOf(a.value)]));
-// OTLP/JSON carries ids as hex; a base64 one (protobuf's JSON mapping) is turned into hex.
+// OTLP/JSON carries ids as hex; a base64 one (protobuf's bytes, as decoded here) is turned into hex.
 const hex = (id = '') => (/^[0-9a-f]*$/i.test(id) ? id.toLowerCase() : Buffer.from(id, 'base64').toString('hex'));
 
 export interface OtlpReceiver {
@@ -35,8 +50,8 @@ export interface OtlpReceiver {
 }
 
 /**
- * A real OTLP/HTTP (JSON) trace receiver on 127.0.0.1, for the tests and the benchmark: what the
- * services export, span by span (`keep: false` only counts them).
+ * A real OTLP/HTTP trace receiver on 127.0.0.1 (protobuf and JSON), for the tests and the
+ * benchmark: what the services export, span by span (`keep: false` only counts them).
  */
 export async function startOtlpReceiver(opts: { keep?: boolean } = {}): Promise<OtlpReceiver> {
   const keep = opts.keep ?? true;
@@ -47,13 +62,17 @@ export async function startOtlpReceiver(opts: { keep?: boolean } = {}): Promise<
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
-        res.writeHead(415, { 'content-type': 'text/plain' }).end('this receiver takes OTLP/HTTP JSON at /v1/traces');
+      const type = String(req.headers['content-type']);
+      const json = type.startsWith('application/json');
+      if (req.method !== 'POST' || req.url !== '/v1/traces' || (!json && !type.startsWith('application/x-protobuf'))) {
+        res.writeHead(415, { 'content-type': 'text/plain' }).end('this receiver takes OTLP/HTTP (protobuf or JSON) at /v1/traces');
         return;
       }
       requests++;
-      const raw = Buffer.concat(chunks);
-      const body = JSON.parse((req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8')) as {
+      const compressed = Buffer.concat(chunks);
+      const raw = req.headers['content-encoding'] === 'gzip' ? gunzipSync(compressed) : compressed;
+      // Decoded protobuf in the JSON mapping's shape (camelCase, ids in base64).
+      const body = (json ? JSON.parse(raw.toString('utf8')) : otlp.toObject(otlp.decode(raw), { longs: String, bytes: String })) as {
         resourceSpans?: { resource?: { attributes?: KeyValue[] }; scopeSpans?: { spans?: (Omit<ReceivedSpan, 'service' | 'attributes' | 'status'> & { attributes?: KeyValue[]; status?: { code?: number } })[] }[] }[];
       };
       for (const rs of body.resourceSpans ?? []) {
@@ -66,7 +85,9 @@ export async function startOtlpReceiver(opts: { keep?: boolean } = {}): Promise<
           }
         }
       }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      // An empty ExportTraceServiceResponse: `{}`, or no bytes at all in protobuf.
+      if (json) res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

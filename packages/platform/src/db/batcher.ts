@@ -1,3 +1,5 @@
+import { inBackground } from '../telemetry.ts';
+
 export interface BatcherOptions<I, O> {
   /** Does the work of a whole batch in one go (one statement, one commit); one result per item, in order. */
   run: (items: readonly I[]) => Promise<readonly O[]>;
@@ -48,7 +50,8 @@ export class Batcher<I, O> {
       this.#inFlight++;
       this.batches++;
       this.items += batch.length;
-      void this.#runBatch(batch).finally(() => {
+      // A batch serves many requests: it runs in none's context (its log lines carry no one request's trace).
+      void inBackground(() => this.#runBatch(batch)).finally(() => {
         this.#inFlight--;
         this.#next();
       });

@@ -13,7 +13,7 @@ import { AppError } from '../errors.ts';
 import { AccessRules, authorize, type TokenVerifier } from './auth.ts';
 import type { Logger } from '../logger.ts';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from './problem.ts';
-import { context, contextOf, endSpan, SpanKind, startSpan, trace, withOrderId, type Context, type Span } from '../telemetry.ts';
+import { context, contextOf, endSpan, SpanKind, startSpan, trace, withOrderId, type Context } from '../telemetry.ts';
 
 export type HttpServer = FastifyInstance<Server, IncomingMessage, ServerResponse, Logger, TypeBoxTypeProvider>;
 
@@ -67,11 +67,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   }
   // Closed by default: a route that declares no access rule is a startup error, not an open door.
   // Only the OpenAPI UI's own routes (registered by its plugin) are public without saying so.
+  // The request's context (see onRequest below) around every handler too: a body arrives in
+  // socket events, which run outside it, so the hooks after the body are not in it.
+  const requestContexts = new WeakMap<object, Context>();
   app.addHook('onRoute', (route) => {
     const handler = route.handler;
     route.handler = function (this: ThisParameterType<typeof handler>, request, reply) {
-      const t = traced.get(request);
-      return t ? context.with(t.ctx, handler, this, request, reply) : handler.call(this, request, reply);
+      const ctx = requestContexts.get(request);
+      return ctx ? context.with(ctx, handler, this, request, reply) : handler.call(this, request, reply);
     };
     const rule = (route.config as { auth?: unknown } | undefined)?.auth;
     if (rule === undefined && route.url.startsWith('/docs/')) {
@@ -81,10 +84,11 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     if (!AccessRules.includes(rule as never)) throw new Error(`route ${route.method.toString()} ${route.url} declares no access rule (config.auth: ${AccessRules.join(' | ')})`);
   });
   app.decorateRequest('principal', null);
-  // Each request's handler runs in its context: its server span (tracing on; child of a caller's
-  // traceparent header) and the order its path names, for the messages it sends and its log lines.
-  const traced = new WeakMap<object, { ctx: Context; span?: Span }>();
-  app.addHook('onRequest', (request, _reply, done) => {
+  // Each request runs in its context from here on (the hooks before its body, the handler and
+  // what it awaits, the error handler): its server span (tracing on; child of a caller's traceparent header) and the order
+  // its path names, for the messages it sends and its log lines. The span ends when the response
+  // does, or the connection: a live stream's span lasts as long as the stream.
+  app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const header = request.headers.traceparent;
     const parent = contextOf(typeof header === 'string' ? header : undefined);
@@ -94,23 +98,24 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
         : startSpan(`${request.method} ${route}`, SpanKind.SERVER, parent, { 'http.request.method': request.method, 'http.route': route, 'url.path': request.url.split('?')[0], 'oms.service': opts.service });
     const params = (request.params ?? {}) as Record<string, unknown>;
     const orderId = params.orderId ?? (route.startsWith('/api/orders/:id') ? params.id : undefined);
-    if (span || typeof orderId === 'string') {
-      let ctx = span ? trace.setSpan(parent, span) : parent;
-      if (typeof orderId === 'string') {
-        ctx = withOrderId(ctx, orderId);
-        span?.setAttribute('oms.order_id', orderId);
-      }
-      traced.set(request, span ? { ctx, span } : { ctx });
+    if (!span && typeof orderId !== 'string') return done();
+    let ctx: Context = span ? trace.setSpan(parent, span) : parent;
+    if (typeof orderId === 'string') {
+      ctx = withOrderId(ctx, orderId);
+      span?.setAttribute('oms.order_id', orderId);
     }
-    done();
+    if (span) {
+      reply.raw.once('close', () => {
+        const status = reply.raw.headersSent ? reply.raw.statusCode : 0;
+        span.setAttribute('http.response.status_code', status);
+        endSpan(span, status >= 500 ? `HTTP ${status}` : !reply.raw.writableFinished ? 'connection closed before the response ended' : undefined);
+      });
+    }
+    requestContexts.set(request, ctx);
+    context.with(ctx, done);
   });
   // Per route pattern (never the raw URL: ids would make a series each), and status.
   app.addHook('onResponse', (request, reply, done) => {
-    const span = traced.get(request)?.span;
-    if (span) {
-      span.setAttribute('http.response.status_code', reply.statusCode);
-      endSpan(span, reply.statusCode >= 500 ? `HTTP ${reply.statusCode}` : undefined);
-    }
     const route = request.routeOptions.url ?? 'unmatched';
     if (route !== '/metrics') {
       httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });

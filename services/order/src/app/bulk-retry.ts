@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
-import { AppError, isTransient, type Logger } from '@oms/platform';
+import { AppError, inBackground, isTransient, type Logger } from '@oms/platform';
 import {
   claimAbandoned,
   finishBulkOperation,
@@ -97,7 +97,8 @@ export class BulkRetries {
 
   #run(row: BulkOperationRow): void {
     if (this.#running.has(row.id)) return;
-    const run = this.#execute(row)
+    // Started by an operator's request, run as the instance's own work: each saga's commands join its order's trace.
+    const run = inBackground(() => this.#execute(row))
       .catch((error: unknown) => this.#opts.logger.error({ err: error, operationId: row.id, actorId: row.started_by }, 'bulk retry stopped; another instance takes it over once its heartbeat is stale'))
       .finally(() => this.#running.delete(row.id));
     this.#running.set(row.id, run);
@@ -138,7 +139,7 @@ export class BulkRetries {
     const { db, store, topicPrefix, clock, logger } = this.#opts;
     const step: PageProgress = { matched: 1, retried: 0, skipped: 0, failed: 0, cursor: orderId, lastError: null };
     try {
-      const result = await retrySaga(db, store, topicPrefix, orderId, clock);
+      const result = await retrySaga(db, store, topicPrefix, orderId, clock, true);
       // Final (or gone) since it was matched: nothing to retry.
       if (result.outcome === 'retried') step.retried = 1;
       else step.skipped = 1;

@@ -100,9 +100,9 @@ export async function cancelOrder(db: Kysely<OrderDb>, store: SagaStore, topicPr
 
 export type RetryOutcome = { outcome: 'retried'; instance: SagaInstance } | { outcome: 'not-retryable' | 'not-found' };
 
-/** An operator's retry of one saga (see onRetry). */
-export async function retrySaga(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string, clock: Clock): Promise<RetryOutcome> {
-  const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onRetry(def, instance, clock()));
+/** An operator's retry of one saga (see onRetry); what it sends joins the order's trace with `inOrderTrace` (a bulk retry), else the request's. */
+export async function retrySaga(db: Kysely<OrderDb>, store: SagaStore, topicPrefix: string, orderId: string, clock: Clock, inOrderTrace = false): Promise<RetryOutcome> {
+  const result = await decideNow(db, store, topicPrefix, orderId, (def, instance) => onRetry(def, instance, clock()), undefined, inOrderTrace);
   if (result.instance) return { outcome: 'retried', instance: result.instance };
   return { outcome: result.known ? 'not-retryable' : 'not-found' };
 }
