@@ -86,9 +86,9 @@ let databases: SystemDatabases | undefined;
 let prefix: string;
 let operator = { email: args['operator-email'], password: args['operator-password'] };
 
-const traceSink = args.traces && !args['base-url'] ? await startOtlpReceiver({ keep: false }) : undefined;
+for (const own of ['console', 'traces'] as const) if (args[own] && args['base-url']) throw new Error(`--${own} measures the benchmark's own system: leave out --base-url`);
+const traceSink = args.traces ? await startOtlpReceiver({ keep: false }) : undefined;
 if (args['base-url']) {
-  if (args.traces) throw new Error("--traces measures the benchmark's own system: leave out --base-url");
   baseUrl = args['base-url'].replace(/\/$/, '');
   prefix = args.prefix ?? process.env.OMS_TOPIC_PREFIX ?? '';
   brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.OMS_KAFKA_PORT ?? 19092}`).split(',');
@@ -143,7 +143,6 @@ try {
   const probe = args.webhook ? await startWebhookProbe(baseUrl, operatorToken, webhookLatency) : undefined;
   if (probe) log(`webhook deliveries received at ${probe.url}`);
   const boardLatency = newHistogram();
-  if (args.console && !system) throw new Error('--console measures the benchmark\'s own system: leave out --base-url');
   const board = args.console ? await startBoardProbe(baseUrl, operator, boardLatency, log) : undefined;
   if (board) log('the console\'s board is open in Chromium');
   const workload: Workload = await seedWorkload(baseUrl, { users: Number(args.users), skus: Number(args.skus), paymentEnabled, operatorToken, log });

@@ -3,8 +3,8 @@
 // keeps that span's W3C traceparent and the relay puts it in the Kafka record's headers. So one
 // order is one trace across every service. (No producer span per message written: it would end
 // as it starts, say nothing its parent and child do not, and cost half the spans; measured with
-// npm run bench -- --traces, see the README.) Traces are exported over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT (or
-// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise no SDK is loaded, no span is made and no
+// npm run bench -- --traces, see the README.) Traces are exported over OTLP/HTTP only when
+// OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) is set; otherwise no SDK is loaded, no span is made and no
 // traceparent is stored. Log lines take the order id and trace id of the request or message they
 // are written in (`logFields`, the logger's mixin).
 import { hostname } from 'node:os';

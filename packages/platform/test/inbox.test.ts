@@ -2,25 +2,17 @@
 // letter, in the same statement), and forgetting ids past their retention.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { claimMessages, ensureDatabase, migrate, openDatabase, pruneInbox, withDatabaseName, type Database } from '../src/index.ts';
+import { claimMessages, pruneInbox, type Database } from '../src/index.ts';
+import { platformDatabase } from './platform-database.ts';
 
 let database: Database<unknown>;
-let scratch: string;
 before(async () => {
-  const url = withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `inbox_${randomBytes(3).toString('hex')}`);
-  await ensureDatabase(url);
-  database = openDatabase(url, { max: 2 });
-  scratch = await mkdtemp(join(tmpdir(), 'oms-inbox-'));
-  await migrate(database.pool, scratch); // the platform's tables only
+  database = await platformDatabase('inbox', 2);
 });
 after(async () => {
   await database.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('a claim returns only ids seen for the first time, and holds back orders with a parked dead letter', async () => {

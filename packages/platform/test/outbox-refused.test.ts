@@ -4,27 +4,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { Consumer, MessagesStreamModes, stringDeserializers } from '@platformatic/kafka';
-import { createLogger, ensureDatabase, ensureTopics, migrate, openDatabase, startOutboxRelay, withDatabaseName, type Database } from '../src/index.ts';
+import { createLogger, ensureTopics, startOutboxRelay, type Database } from '../src/index.ts';
+import { platformDatabase } from './platform-database.ts';
 import { waitFor } from '@oms/devtools/testing';
 
 let database: Database<unknown>;
-let scratch: string;
 const brokers = () => process.env.OMS_TEST_KAFKA_BROKERS!.split(',');
 before(async () => {
-  const url = withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `refused_${randomBytes(3).toString('hex')}`);
-  await ensureDatabase(url);
-  database = openDatabase(url, { max: 3 });
-  scratch = await mkdtemp(join(tmpdir(), 'oms-refused-'));
-  await migrate(database.pool, scratch); // the platform's tables only
+  database = await platformDatabase('refused', 3);
 });
 after(async () => {
   await database.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 test('a record the broker refuses is set aside with its reason, and the rows behind it are published', async () => {

@@ -3,26 +3,19 @@
 // the batch's first, not of the one before), and one sent outside any message has none.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { decodeMessage, ReleaseStock, StockReleased } from '@oms/contracts';
 import { startOtlpReceiver, type OtlpReceiver } from '@oms/devtools/local';
-import { applyInTransaction, batchHandler, ensureDatabase, migrate, openDatabase, withDatabaseName, type Database } from '../src/index.ts';
+import { applyInTransaction, batchHandler, type Database } from '../src/index.ts';
+import { platformDatabase } from './platform-database.ts';
 import { setMessageContext, startSpan, SpanKind, startTelemetry, tracingOn, withOrderId } from '../src/telemetry.ts';
 
 let database: Database<unknown>;
-let scratch: string;
 let receiver: OtlpReceiver;
 let telemetry: Awaited<ReturnType<typeof startTelemetry>>;
 before(async () => {
-  const url = withDatabaseName(process.env.OMS_TEST_DATABASE_URL!, `traces_${randomBytes(3).toString('hex')}`);
-  await ensureDatabase(url);
-  database = openDatabase(url, { max: 2 });
-  scratch = await mkdtemp(join(tmpdir(), 'oms-traces-'));
-  await migrate(database.pool, scratch); // the platform's tables only
+  database = await platformDatabase('traces', 2);
   receiver = await startOtlpReceiver();
   telemetry = await startTelemetry('test', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
 });
@@ -30,7 +23,6 @@ after(async () => {
   await telemetry.shutdown();
   await database.close();
   await receiver.close();
-  await rm(scratch, { recursive: true, force: true });
 });
 
 const command = (orderId: string) =>

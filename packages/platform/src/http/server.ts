@@ -85,8 +85,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
   app.decorateRequest('principal', null);
   // Each request runs in its context from here on (the hooks before its body, the handler and
-  // what it awaits, the error handler): its server span (tracing on; child of a caller's traceparent header) and the order
-  // its path names, for the messages it sends and its log lines. The span ends when the response
+  // what it awaits, the error handler): its server span (tracing on; child of a caller's
+  // traceparent header) and the order its path names, for the messages it sends and its log lines. The span ends when the response
   // does, or the connection: a live stream's span lasts as long as the stream.
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -7,7 +7,8 @@ import type { Logger } from '../logger.ts';
 import { backoffMs, type RetryPolicy } from '../retry.ts';
 import { applyInTransaction, type DecodedMessage, type MessageHandler } from './apply.ts';
 import { parkBehind, parkFailed, storableText, type ParkedRecord } from './dead-letters.ts';
-import { context, contextOf, endSpan, logFields, messageContext, setMessageContext, SpanKind, startSpan, trace, withOrderId, type Span } from '../telemetry.ts';
+import { context, logFields, messageContext } from '../telemetry.ts';
+import { MessageSpans } from './message-spans.ts';
 
 export { applyInTransaction, batchHandler, messageApplier, type Applied, type BatchContext, type DecodedMessage, type HandlerContext, type MessageHandler } from './apply.ts';
 
@@ -87,6 +88,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   let running = true;
   let wake: (() => void) | undefined;
   const highWater = maxBatch * 4;
+  const spans = new MessageSpans<KafkaMessage>(groupId);
   const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
   // The Kafka client gives up on a request after a few retries (say the broker is restarting) and
@@ -167,8 +169,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
    * such topic, a broker refusing the record) is logged, never waited for.
    */
   async function deadLetter(m: KafkaMessage, reason: string, decoded?: DecodedMessage): Promise<void> {
-    endSpan(handling.get(m), `dead-lettered: ${reason}`);
-    handling.delete(m);
+    spans.failed(m, `dead-lettered: ${reason}`);
     logger.warn({ ...(decoded ? logFields(messageContext(decoded)) : {}), topic: m.topic, partition: m.partition, offset: String(m.offset), orderId: decoded?.orderId, reason }, 'message dead-lettered');
     try {
       await retryTransientOnly(() => parkFailed(opts.db, parkedRecord(m, decoded), reason));
@@ -233,33 +234,6 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
     return held;
   }
 
-  // The consumer span of each message being handled (tracing on), child of the trace in its
-  // record's traceparent header; ended once the message is applied, parked or dead-lettered.
-  const handling = new Map<KafkaMessage, Span>();
-  function beginHandling(m: KafkaMessage): void {
-    const parent = contextOf(m.headers.get('traceparent'));
-    const span = startSpan(`process ${m.topic}`, SpanKind.CONSUMER, parent, {
-      'messaging.system': 'kafka',
-      'messaging.operation.type': 'process',
-      'messaging.destination.name': m.topic,
-      'messaging.destination.partition.id': String(m.partition),
-      'messaging.kafka.offset': Number(m.offset),
-      'messaging.consumer.group.name': groupId,
-    });
-    if (span) handling.set(m, span);
-  }
-  /** The message's context from here on: its span (if any) and its order id. */
-  function handlingContext(m: KafkaMessage, decoded: DecodedMessage): void {
-    const span = handling.get(m);
-    span?.setAttributes({ 'oms.order_id': decoded.orderId, 'oms.message.type': decoded.type, 'messaging.message.id': decoded.messageId });
-    const base = context.active();
-    setMessageContext(decoded, withOrderId(span ? trace.setSpan(base, span) : base, decoded.orderId));
-  }
-  function endHandling(error?: string): void {
-    for (const span of handling.values()) endSpan(span, error);
-    handling.clear();
-  }
-
   /**
    * Applies one message alone, retrying transient failures; dead-letters it after maxAttempts
    * other failures, and parks it behind its order's dead letter if there is one.
@@ -289,10 +263,10 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
   async function processBatch(batch: KafkaMessage[]): Promise<void> {
     const readable: { raw: KafkaMessage; decoded: DecodedMessage }[] = [];
     for (const m of batch) {
-      beginHandling(m);
+      spans.begin(m);
       try {
         const decoded = decodeMessage(m.value);
-        handlingContext(m, decoded);
+        spans.decoded(m, decoded);
         readable.push({ raw: m, decoded });
       } catch (error) {
         if (!(error instanceof UnreadableMessageError)) throw error;
@@ -315,11 +289,11 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       // applied after all if that one was replayed in the meantime.
       for (const r of readable) {
         if (!held.has(r.decoded.orderId)) continue;
-        handling.get(r.raw)?.setAttribute('oms.parked_behind', true);
+        spans.parkedBehind(r.raw);
         if (!(await parkedBehind(r.raw, r.decoded))) await applyAlone(r.raw, r.decoded);
       }
     }
-    endHandling();
+    spans.endAll();
     commitOffsets(batch);
   }
 
@@ -379,7 +353,7 @@ export async function startConsumer<DB>(opts: ConsumerOptions<DB>): Promise<Runn
       } catch (error) {
         if (!running) break;
         // Never skip a batch: put it back and try again, or a later commit would pass over it.
-        endHandling(`batch failed, retried: ${(error as Error).message}`);
+        spans.endAll(`batch failed, retried: ${(error as Error).message}`);
         logger.error({ err: error }, 'consumer batch failed; retrying it');
         queue.unshift(...batch);
         await pause(1_000);
